@@ -1,0 +1,124 @@
+# tricolor -- build, test, install.
+#
+#   make               libtricolor.a and libtricolor.so in build/lib
+#   make test          every test, ending with "N passed, N failed"
+#   make test-asan     the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo          build everything and run the demo workload
+#   make bench         build and run the benchmarks in bench/
+#   make install PREFIX=/usr/local
+#
+# CC=clang works as well as gcc.  BUILD selects the output directory.
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+OPT     ?= -O2
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS_BASE := -std=c11 $(OPT) -g $(WARN) -D_GNU_SOURCE -pthread -Iinclude
+LIB_CFLAGS  := $(CFLAGS_BASE) -fPIC -fvisibility=hidden $(EXTRA_CFLAGS)
+TEST_CFLAGS := $(CFLAGS_BASE) -Isrc -Itests/support $(EXTRA_CFLAGS)
+LDLIBS  := -pthread
+
+SRCS    := $(sort $(wildcard src/*.c src/*/*.c))
+OBJS    := $(SRCS:%.c=$(BUILD)/obj/%.o)
+DEPS    := $(OBJS:.o=.d)
+
+LIB_A   := $(BUILD)/lib/libtricolor.a
+LIB_SO  := $(BUILD)/lib/libtricolor.so
+LIB_INT := $(BUILD)/lib/libtricolor_internal.a
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/*_test.c))
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+API_SRCS   := $(sort $(wildcard tests/api/*_test.c))
+API_BINS   := $(API_SRCS:tests/api/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+
+.PHONY: all lib test test-asan demo bench install clean tests examples benches
+
+all: lib examples benches
+lib: $(LIB_A) $(LIB_SO)
+tests: $(UNIT_BINS) $(API_BINS) $(BUILD)/tests/shared_link_test
+examples: $(EXAMPLE_BINS)
+benches: $(BENCH_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(DEPS)
+
+# The static library is one relocatable object whose non-API symbols are
+# made local, so a program's own span_alloc never collides with ours.
+$(LIB_A): $(OBJS)
+	@mkdir -p $(dir $@)
+	ld -r -o $(BUILD)/lib/tricolor.o $(OBJS)
+	objcopy --localize-hidden $(BUILD)/lib/tricolor.o
+	rm -f $@ && ar rcs $@ $(BUILD)/lib/tricolor.o
+
+$(LIB_SO): $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libtricolor.so.0 $(EXTRA_CFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+# Unit tests see the internals: they link the objects unlocalised.
+$(LIB_INT): $(OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $(OBJS)
+
+$(BUILD)/tests/%_test: tests/unit/%_test.c $(LIB_INT) tests/support/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< $(LIB_INT) -o $@ $(LDLIBS)
+
+# API tests use only the public header and the static library.
+$(BUILD)/tests/%_test: tests/api/%_test.c $(LIB_A) tests/support/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Itests/support $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ $(LDLIBS)
+
+# The same symbol-collision test against the shared library.
+$(BUILD)/tests/shared_link_test: tests/api/symbols_test.c $(LIB_SO) tests/support/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Itests/support $(EXTRA_CFLAGS) $< -L$(BUILD)/lib -Wl,-rpath,$(abspath $(BUILD)/lib) -ltricolor -o $@ $(LDLIBS)
+
+$(BUILD)/examples/%: examples/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ $(LDLIBS)
+
+$(BUILD)/bench/page_heap: bench/page_heap.c $(LIB_INT)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< $(LIB_INT) -o $@ $(LDLIBS)
+
+$(BUILD)/bench/alloc: bench/alloc.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ -lmimalloc $(LDLIBS)
+
+test: lib tests examples benches
+	@BUILD=$(BUILD) LIB_SO=$(LIB_SO) sh tests/run.sh
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+test-asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 EXTRA_CFLAGS="$(ASAN_FLAGS)" test
+
+demo: all
+	$(BUILD)/examples/demo
+
+bench: benches
+	$(BUILD)/bench/alloc
+	$(BUILD)/bench/page_heap
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/tricolor.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libtricolor.so.$(VERSION)
+	ln -sf libtricolor.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libtricolor.so.0
+	ln -sf libtricolor.so.0 $(DESTDIR)$(PREFIX)/lib/libtricolor.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tricolor.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tricolor.pc
+	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(PREFIX)/bin/; done
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,175 @@
+/*
+ * tricolor.h -- the public API of tricolor, a concurrent, non-moving,
+ * garbage-collected heap for C, built the way the Go runtime builds its own.
+ *
+ * Every public name starts with tc_ or TC_.  The contract is docs/API.md in
+ * the project's shared documents; this header adds to it, never changes it.
+ *
+ * Status of this version: the allocator (arenas, page heap, spans, size
+ * classes, per-thread caches), types, object lookup, heap walking and
+ * statistics.  Collection, the write barrier, finalizers, weak references
+ * and the tracer arrive in later versions and are declared then.
+ */
+#ifndef TRICOLOR_H
+#define TRICOLOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TC_API __attribute__((visibility("default")))
+#else
+#define TC_API
+#endif
+
+/* ---- Errors ------------------------------------------------------------ */
+
+#define TC_ENOMEM  (-1) /* memory could not be obtained from the OS */
+#define TC_EINVAL  (-2) /* an argument or a TRICOLOR setting is malformed */
+#define TC_EBUSY   (-3) /* the resource is already in use */
+#define TC_ESTATE  (-4) /* the call is not valid in the current state */
+#define TC_EIO     (-5) /* an I/O operation failed */
+
+TC_API const char *tc_strerror(int code);
+
+/* ---- Lifecycle --------------------------------------------------------- */
+
+typedef struct tc_options {
+    int     gc_percent;     /* heap growth target in percent (GOGC); default 100; < 0: no automatic GC */
+    int64_t memory_limit;   /* soft limit on all memory the heap obtains, bytes; 0: none */
+    int     stop_the_world; /* 1: whole cycles run with the world stopped */
+    int     mark_workers;   /* upper bound on parallel mark threads; 0: from the number of CPUs */
+} tc_options;
+
+/* tc_init(opts): opts NULL means defaults.  Reads the TRICOLOR environment
+ * variable (comma-separated key=value settings, which override opts) and
+ * attaches the calling thread.  Returns 0, TC_EINVAL for a malformed
+ * setting (named on stderr), TC_ESTATE if already initialised, TC_ENOMEM.
+ * The macro passes the size of the caller's tc_options so that programs
+ * built against an older header keep working with a newer library. */
+TC_API int  tc_init_sized(const tc_options *opts, size_t opts_size);
+TC_API int  tc_init(const tc_options *opts);
+#define tc_init(opts) tc_init_sized((opts), sizeof(tc_options))
+
+/* After every other thread detached: detaches the caller and returns all
+ * memory to the OS.  tc_init may be called again afterwards. */
+TC_API void tc_shutdown(void);
+
+/* ---- Threads ----------------------------------------------------------- */
+
+TC_API int  tc_thread_attach(void);  /* before a thread touches the heap; TC_EBUSY if attached */
+TC_API void tc_thread_detach(void);  /* before it exits; gives its cached spans back */
+
+/* ---- Types and allocation ---------------------------------------------- */
+
+typedef struct tc_type tc_type;
+
+/* A type of `size` bytes whose pointer fields sit at the given byte
+ * offsets.  Offsets must be multiples of sizeof(void *) and leave room for
+ * a whole pointer inside `size`; otherwise (or for size 0) NULL.  Types
+ * live until tc_shutdown. */
+TC_API const tc_type *tc_type_new(const char *name, size_t size,
+                                  const size_t *ptr_offsets, size_t n_ptrs);
+
+/* For layouts offsets cannot describe (tagged or NaN-boxed values,
+ * variable-length records): the collector calls scan, which reports each
+ * pointer it decodes to mark. */
+TC_API const tc_type *tc_type_new_scan(const char *name, size_t size,
+                                       void (*scan)(const void *obj, size_t size,
+                                                    void (*mark)(const void *ptr, void *ctx),
+                                                    void *ctx));
+
+/* TC_TYPE(struct_type, field, ...): a tc_type from a struct and the names
+ * of its pointer fields (up to 32), e.g. TC_TYPE(struct node, left, right). */
+#define TC_TYPE(T, ...)                                                        \
+    tc_type_new(#T, sizeof(T),                                                 \
+                (const size_t[]){TC__OFFSETS(T, __VA_ARGS__)},                 \
+                sizeof((const size_t[]){TC__OFFSETS(T, __VA_ARGS__)}) / sizeof(size_t))
+
+TC_API void *tc_new(const tc_type *t);                 /* one object, precisely scanned */
+TC_API void *tc_new_array(const tc_type *t, size_t n); /* n elements of t; NULL if n * size overflows */
+TC_API void *tc_alloc(size_t size);                    /* scanned conservatively */
+TC_API void *tc_alloc_noscan(size_t size);             /* holds no GC pointers: never scanned */
+
+TC_API void          *tc_base(const void *p);    /* start of the object holding p; NULL outside the heap or for a free slot */
+TC_API size_t         tc_size(const void *p);    /* usable size of that object; 0 outside the heap */
+TC_API const tc_type *tc_type_of(const void *p); /* its type; NULL for tc_alloc / tc_alloc_noscan objects */
+
+TC_API const char *tc_type_name(const tc_type *t); /* the name given to tc_type_new */
+
+/* ---- Heap introspection ------------------------------------------------ */
+
+/* Calls fn for every allocated object.  fn may allocate; objects allocated
+ * while the walk runs may or may not be visited. */
+TC_API void tc_heap_walk(void (*fn)(void *obj, size_t size, const tc_type *t, void *arg), void *arg);
+
+/* ---- Statistics -------------------------------------------------------- */
+
+typedef struct tc_stats {
+    uint64_t heap_alloc, heap_objects, heap_inuse, heap_idle, heap_released, heap_sys;
+    uint64_t total_alloc, mallocs, frees;      /* cumulative */
+    uint64_t sys, gc_sys, other_sys;           /* everything obtained from the OS; GC metadata; other off-heap */
+    uint64_t next_gc;                          /* heap goal of the current cycle */
+    uint64_t last_gc_ns;                       /* wall-clock end of the last cycle, ns since the epoch */
+    uint64_t pause_total_ns, pause_max_ns;     /* all stop-the-world time; the longest single stop */
+    uint64_t pause_ns[256], pause_end_ns[256]; /* per cycle, circular: the latest at [(num_gc + 255) % 256] */
+    uint32_t num_gc, num_forced_gc;
+    double   gc_cpu_fraction;                  /* share of CPU time spent in GC since init */
+} tc_stats;
+
+TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size);
+TC_API void tc_read_stats(tc_stats *out);
+#define tc_read_stats(out) tc_read_stats_sized((out), sizeof(tc_stats))
+
+/* ---- Internals of the TC_TYPE macro -------------------------------------- */
+
+#define TC__OFF(T, f) offsetof(T, f)
+#define TC__N(_1,_2,_3,_4,_5,_6,_7,_8,_9,_10,_11,_12,_13,_14,_15,_16,_17,_18,_19,_20,  \
+              _21,_22,_23,_24,_25,_26,_27,_28,_29,_30,_31,_32,N,...) N
+#define TC__COUNT(...) TC__N(__VA_ARGS__,32,31,30,29,28,27,26,25,24,23,22,21,20,19,18,17, \
+                             16,15,14,13,12,11,10,9,8,7,6,5,4,3,2,1,0)
+#define TC__CAT2(a, b) a##b
+#define TC__CAT(a, b) TC__CAT2(a, b)
+#define TC__OFFSETS(T, ...) TC__CAT(TC__O, TC__COUNT(__VA_ARGS__))(T, __VA_ARGS__)
+#define TC__O1(T, a) TC__OFF(T, a)
+#define TC__O2(T, a, ...) TC__OFF(T, a), TC__O1(T, __VA_ARGS__)
+#define TC__O3(T, a, ...) TC__OFF(T, a), TC__O2(T, __VA_ARGS__)
+#define TC__O4(T, a, ...) TC__OFF(T, a), TC__O3(T, __VA_ARGS__)
+#define TC__O5(T, a, ...) TC__OFF(T, a), TC__O4(T, __VA_ARGS__)
+#define TC__O6(T, a, ...) TC__OFF(T, a), TC__O5(T, __VA_ARGS__)
+#define TC__O7(T, a, ...) TC__OFF(T, a), TC__O6(T, __VA_ARGS__)
+#define TC__O8(T, a, ...) TC__OFF(T, a), TC__O7(T, __VA_ARGS__)
+#define TC__O9(T, a, ...) TC__OFF(T, a), TC__O8(T, __VA_ARGS__)
+#define TC__O10(T, a, ...) TC__OFF(T, a), TC__O9(T, __VA_ARGS__)
+#define TC__O11(T, a, ...) TC__OFF(T, a), TC__O10(T, __VA_ARGS__)
+#define TC__O12(T, a, ...) TC__OFF(T, a), TC__O11(T, __VA_ARGS__)
+#define TC__O13(T, a, ...) TC__OFF(T, a), TC__O12(T, __VA_ARGS__)
+#define TC__O14(T, a, ...) TC__OFF(T, a), TC__O13(T, __VA_ARGS__)
+#define TC__O15(T, a, ...) TC__OFF(T, a), TC__O14(T, __VA_ARGS__)
+#define TC__O16(T, a, ...) TC__OFF(T, a), TC__O15(T, __VA_ARGS__)
+#define TC__O17(T, a, ...) TC__OFF(T, a), TC__O16(T, __VA_ARGS__)
+#define TC__O18(T, a, ...) TC__OFF(T, a), TC__O17(T, __VA_ARGS__)
+#define TC__O19(T, a, ...) TC__OFF(T, a), TC__O18(T, __VA_ARGS__)
+#define TC__O20(T, a, ...) TC__OFF(T, a), TC__O19(T, __VA_ARGS__)
+#define TC__O21(T, a, ...) TC__OFF(T, a), TC__O20(T, __VA_ARGS__)
+#define TC__O22(T, a, ...) TC__OFF(T, a), TC__O21(T, __VA_ARGS__)
+#define TC__O23(T, a, ...) TC__OFF(T, a), TC__O22(T, __VA_ARGS__)
+#define TC__O24(T, a, ...) TC__OFF(T, a), TC__O23(T, __VA_ARGS__)
+#define TC__O25(T, a, ...) TC__OFF(T, a), TC__O24(T, __VA_ARGS__)
+#define TC__O26(T, a, ...) TC__OFF(T, a), TC__O25(T, __VA_ARGS__)
+#define TC__O27(T, a, ...) TC__OFF(T, a), TC__O26(T, __VA_ARGS__)
+#define TC__O28(T, a, ...) TC__OFF(T, a), TC__O27(T, __VA_ARGS__)
+#define TC__O29(T, a, ...) TC__OFF(T, a), TC__O28(T, __VA_ARGS__)
+#define TC__O30(T, a, ...) TC__OFF(T, a), TC__O29(T, __VA_ARGS__)
+#define TC__O31(T, a, ...) TC__OFF(T, a), TC__O30(T, __VA_ARGS__)
+#define TC__O32(T, a, ...) TC__OFF(T, a), TC__O31(T, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRICOLOR_H */

@@ -1,0 +1,162 @@
+/*
+ * api.c -- the public entry points that belong to no single mechanism:
+ * lifecycle, threads, errors, statistics.  Argument checks and the error
+ * policy live here; the work is forwarded to the layers below.
+ *
+ * Lifecycle state: `initialized` is set by tc_init and cleared by
+ * tc_shutdown, both under init_lock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/options.h"
+#include "base/throw.h"
+#include "heap/mcentral.h"
+#include "heap/page_heap.h"
+#include "heap/size_class.h"
+#include "heap/type.h"
+#include "mutator/thread.h"
+#include "offheap/fixalloc.h"
+#include "offheap/persistent_alloc.h"
+#include "sys/sys.h"
+#include "tricolor.h"
+
+static lock_t init_lock = LOCK_INIT;  /* rank LOCK_RANK_OPTIONS */
+static int initialized;               /* under init_lock */
+
+TC_API const char *tc_strerror(int code)
+{
+    switch (code) {
+    case 0: return "success";
+    case TC_ENOMEM: return "out of memory";
+    case TC_EINVAL: return "invalid argument";
+    case TC_EBUSY: return "resource busy";
+    case TC_ESTATE: return "invalid state for this call";
+    case TC_EIO: return "input/output error";
+    default: return "unknown error";
+    }
+}
+
+static void options_from_api(options_t *o, const tc_options *opts, size_t opts_size)
+{
+    memset(o, 0, sizeof *o);
+    o->gc_percent = 100;
+    if (opts == NULL)
+        return;
+    tc_options in;
+    memset(&in, 0, sizeof in);
+    memcpy(&in, opts, opts_size < sizeof in ? opts_size : sizeof in);
+    if (in.gc_percent != 0)
+        o->gc_percent = in.gc_percent;
+    o->memory_limit = in.memory_limit;
+    o->stop_the_world = in.stop_the_world;
+    o->mark_workers = in.mark_workers;
+}
+
+#undef tc_init
+TC_API int tc_init(const tc_options *opts)
+{
+    return tc_init_sized(opts, sizeof(tc_options));
+}
+
+TC_API int tc_init_sized(const tc_options *opts, size_t opts_size)
+{
+    options_t o;
+    options_from_api(&o, opts, opts_size);
+    char err[512];
+    if (options_parse(&o, getenv("TRICOLOR"), err, sizeof err) != 0) {
+        fprintf(stderr, "tricolor: %s\n", err);
+        return TC_EINVAL;
+    }
+    if (o.memory_limit < 0) {
+        fprintf(stderr, "tricolor: memory_limit is negative\n");
+        return TC_EINVAL;
+    }
+    lock_acquire(&init_lock);
+    if (initialized) {
+        lock_release(&init_lock);
+        return TC_ESTATE;
+    }
+    options = o;
+    size_class_init();
+    blockalloc_init();
+    mcentral_init_all();
+    int rc = heap_init();
+    if (rc == 0)
+        rc = thread_registry_init();
+    if (rc == 0)
+        initialized = 1;
+    lock_release(&init_lock);
+    if (rc != 0)
+        return rc;
+    rc = thread_attach();
+    return rc == TC_EBUSY ? 0 : rc;
+}
+
+TC_API void tc_shutdown(void)
+{
+    lock_acquire(&init_lock);
+    if (!initialized) {
+        lock_release(&init_lock);
+        return;
+    }
+    if (tls_mcache != &mcache_unattached)
+        thread_detach();
+    if (registry.count != 0) {
+        log_str("tricolor: tc_shutdown: ");
+        log_dec(registry.count);
+        throw(" thread(s) still attached; every other thread must call tc_thread_detach first");
+    }
+    thread_registry_free_all();
+    heap_free_all();
+    type_reset_all();
+    mcentral_init_all();
+    persistent_free_all();
+    initialized = 0;
+    lock_release(&init_lock);
+}
+
+TC_API int tc_thread_attach(void)
+{
+    lock_acquire(&init_lock);
+    int ok = initialized;
+    lock_release(&init_lock);
+    if (!ok)
+        return TC_ESTATE;
+    return thread_attach();
+}
+
+TC_API void tc_thread_detach(void)
+{
+    thread_detach();
+}
+
+#undef tc_read_stats
+TC_API void tc_read_stats(tc_stats *out)
+{
+    tc_read_stats_sized(out, sizeof(tc_stats));
+}
+
+TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size)
+{
+    tc_stats st;
+    memset(&st, 0, sizeof st);
+    uint64_t mallocs, bytes;
+    thread_count_allocs(&mallocs, &bytes);
+    page_alloc_stats ps = heap_page_stats();
+    st.mallocs = mallocs;
+    st.total_alloc = bytes;
+    st.frees = 0;
+    st.heap_alloc = bytes;
+    st.heap_objects = mallocs - st.frees;
+    st.heap_sys = memstat_get(MEMSTAT_HEAP);
+    st.heap_inuse = ps.inuse_pages * PAGE_SIZE;
+    st.heap_idle = st.heap_sys - st.heap_inuse;
+    st.heap_released = ps.scav_pages * PAGE_SIZE;
+    st.gc_sys = memstat_get(MEMSTAT_GC);
+    st.other_sys = memstat_get(MEMSTAT_OTHER);
+    st.sys = st.heap_sys + st.gc_sys + st.other_sys;
+    memset(out, 0, out_size);
+    memcpy(out, &st, out_size < sizeof st ? out_size : sizeof st);
+}

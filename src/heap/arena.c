@@ -1,0 +1,151 @@
+/*
+ * arena.c -- heap arenas: where heap memory comes from and how any address
+ * is mapped to its metadata.
+ *
+ * Design (Go 1.11's sparse heap, seed 004):
+ *  - The heap grows in arenas of ARENA_SIZE bytes, each aligned to its
+ *    size.  Reservations are made at a hint address (first
+ *    ARENA_HINT_START, then the end of the previous reservation) so the
+ *    heap normally grows contiguously; when the OS will not give the hinted
+ *    range, any aligned range is taken and the hint moves past it.
+ *  - Each arena has off-heap metadata (struct arena): the page -> span map,
+ *    per-page bits for the collector, and the page allocator's bitmaps.
+ *  - arena_index maps an address to that metadata in O(1): the arena number
+ *    addr >> ARENA_SHIFT (ARENA_INDEX_BITS bits) is split into an L1 index
+ *    and an L2 index.  L2 blocks are made on demand from persistent memory.
+ *  - all_arenas lists every arena.  It grows by doubling into persistent
+ *    memory and the old array is never freed, so a reader can copy its
+ *    pointer and length under the heap lock and iterate after dropping it
+ *    (the lesson of Go's allArenas).
+ *
+ * Invariants: an index entry, once set, never changes until tc_shutdown;
+ * every arena in all_arenas is in the index and vice versa.
+ * Locking: growth and all_arenas are under the heap lock; the index is read
+ * lock-free.
+ */
+#include "arena.h"
+
+#include <string.h>
+
+#include "../base/bits.h"
+#include "../base/throw.h"
+#include "../offheap/persistent_alloc.h"
+#include "../sys/sys.h"
+
+_Atomic(arena_l2 *) arena_index[(size_t)1 << ARENA_L1_BITS];
+
+static uintptr_t arena_hint = ARENA_HINT_START; /* under the heap lock */
+static arena **all_arenas;                       /* under the heap lock */
+static size_t all_arenas_len, all_arenas_cap;
+
+/* Reserves `size` bytes aligned to ARENA_SIZE, preferably at the hint. */
+static uintptr_t arena_reserve(size_t size)
+{
+    void *p = sys_reserve((void *)arena_hint, size);
+    if (p == (void *)arena_hint) {
+        arena_hint += size;
+        return (uintptr_t)p;
+    }
+    if (p != NULL)
+        sys_release(p, size);
+    /* Over-reserve by one arena and trim to alignment. */
+    p = sys_reserve(NULL, size + ARENA_SIZE);
+    if (p == NULL)
+        return 0;
+    uintptr_t raw = (uintptr_t)p, base = align_up(raw, ARENA_SIZE);
+    if (base > raw)
+        sys_release(p, base - raw);
+    uintptr_t tail = raw + size + ARENA_SIZE - (base + size);
+    if (tail > 0)
+        sys_release((void *)(base + size), tail);
+    if ((base + size) >> HEAP_ADDR_BITS) {
+        sys_release((void *)base, size);
+        return 0;
+    }
+    arena_hint = base + size;
+    return base;
+}
+
+static int arena_list_append(arena *a)
+{
+    if (all_arenas_len == all_arenas_cap) {
+        size_t cap = all_arenas_cap ? all_arenas_cap * 2 : SYS_PAGE_SIZE / sizeof(arena *);
+        arena **n = persistent_alloc(cap * sizeof *n, 8, MEMSTAT_GC);
+        if (n == NULL)
+            return -1;
+        if (all_arenas_len > 0)
+            memcpy(n, all_arenas, all_arenas_len * sizeof *n);
+        /* The old array is left as it is: readers may still hold it. */
+        all_arenas = n;
+        all_arenas_cap = cap;
+    }
+    all_arenas[all_arenas_len++] = a;
+    return 0;
+}
+
+static int arena_register(uintptr_t base)
+{
+    arena *a = persistent_alloc(sizeof(arena), 64, MEMSTAT_GC);
+    if (a == NULL)
+        return -1;
+    a->base = base;
+    uintptr_t ai = base >> ARENA_SHIFT;
+    _Atomic(arena_l2 *) *l1 = &arena_index[ai >> ARENA_L2_BITS];
+    arena_l2 *l2 = atomic_load_explicit(l1, memory_order_relaxed);
+    if (l2 == NULL) {
+        l2 = persistent_alloc(sizeof *l2, 64, MEMSTAT_GC);
+        if (l2 == NULL)
+            return -1;
+        atomic_store_explicit(l1, l2, memory_order_release);
+    }
+    if (arena_list_append(a) != 0)
+        return -1;
+    atomic_store_explicit(&l2->arenas[ai & (((uintptr_t)1 << ARENA_L2_BITS) - 1)], a,
+                          memory_order_release);
+    return 0;
+}
+
+uintptr_t arena_grow(size_t size, size_t *grown)
+{
+    size = align_up(size, ARENA_SIZE);
+    if (size == 0 || size >> HEAP_ADDR_BITS)
+        return 0;
+    uintptr_t base = arena_reserve(size);
+    if (base == 0)
+        return 0;
+    if (sys_map((void *)base, size, MEMSTAT_HEAP) != 0) {
+        sys_release((void *)base, size);
+        return 0;
+    }
+    for (uintptr_t a = base; a < base + size; a += ARENA_SIZE) {
+        if (arena_register(a) != 0) {
+            /* Arenas already registered stay (their metadata is persistent);
+             * the rest of the range is given back. */
+            sys_unmap((void *)a, base + size - a, MEMSTAT_HEAP);
+            sys_release((void *)a, base + size - a);
+            size = a - base;
+            break;
+        }
+    }
+    if (size == 0)
+        return 0;
+    *grown = size;
+    return base;
+}
+
+arena *const *arena_list(size_t *n)
+{
+    *n = all_arenas_len;
+    return all_arenas;
+}
+
+void arena_free_all(void)
+{
+    for (size_t i = 0; i < all_arenas_len; i++)
+        sys_free((void *)all_arenas[i]->base, ARENA_SIZE, MEMSTAT_HEAP);
+    for (size_t i = 0; i < ((size_t)1 << ARENA_L1_BITS); i++)
+        atomic_store_explicit(&arena_index[i], NULL, memory_order_relaxed);
+    all_arenas = NULL;
+    all_arenas_len = all_arenas_cap = 0;
+    arena_hint = ARENA_HINT_START;
+}

@@ -1,0 +1,149 @@
+/*
+ * malloc.c -- allocating objects (Go's mallocgc).
+ *
+ * Pipeline: size 0 -> zerobase.  Small (<= MAX_SMALL_SIZE): size class and
+ * span class (pointer-free objects in noscan spans), then the fast path:
+ * the thread's cached span for that class yields its next free slot by a
+ * count-trailing-zeros of alloc_cache, with no lock and no atomic
+ * read-modify-write.  When the 64-slot window is used up or the span is
+ * full, the slow path (malloc_small_slow) advances through the alloc bits or
+ * refills from the mcentral, which may grow the heap.  Large: a span of its
+ * own straight from the heap.
+ *
+ * Zeroing: memory is zero as the API promises.  A span made from pages the
+ * OS zeroed (fresh or released) has needzero = 0 and its slots are handed
+ * out as they are; otherwise each slot is cleared when allocated.
+ *
+ * Publication: the object's type id is written, then freeindex_for_scan is
+ * stored with release order, so a concurrent reader that sees the slot as
+ * allocated also sees its type.  The collector will rely on this.
+ *
+ * Ownership: everything on the fast path belongs to the calling thread.
+ */
+#include "malloc.h"
+
+#include <string.h>
+
+#include "../base/throw.h"
+#include "mcache.h"
+#include "mcentral.h"
+#include "page_heap.h"
+#include "type.h"
+
+char zerobase[16] __attribute__((aligned(16)));
+
+static COLD void malloc_unattached(void)
+{
+    throw("allocation from a thread that is not attached (call tc_init or tc_thread_attach first)");
+}
+
+/* The slow half of small allocation: the next free slot of class sc,
+ * refilling the cache when its span is full.  NULL when out of memory. */
+static NOINLINE span *malloc_small_slow(mcache *c, spanclass_t sc, size_t *idx)
+{
+    if (c == &mcache_unattached)
+        malloc_unattached();
+    span *s = c->alloc[sc];
+    size_t i = span_next_free_index(s);
+    if (i == s->nelems) {
+        if (mcache_refill(c, sc) != 0)
+            return NULL;
+        s = c->alloc[sc];
+        i = span_next_free_index(s);
+        CHECK(i < s->nelems);
+    }
+    *idx = i;
+    return s;
+}
+
+static inline void *malloc_small(size_t size, uint16_t type_id, bool noscan)
+{
+    mcache *c = tls_mcache;
+    spanclass_t sc = make_spanclass(size_to_class(size), noscan);
+    span *s = c->alloc[sc];
+    uint64_t cache = s->alloc_cache;
+    size_t idx;
+    if (likely(cache != 0)) {
+        unsigned bit = ctz64(cache);
+        idx = s->freeindex + bit;
+        size_t next = idx + 1;
+        /* Crossing into the next 64-slot window needs the slow path's
+         * cache refill, except at the span's end. */
+        if (likely(idx < s->nelems && ((next % 64) != 0 || next == s->nelems))) {
+            s->alloc_cache = (cache >> bit) >> 1;
+            s->freeindex = (uint16_t)next;
+            goto found;
+        }
+    }
+    s = malloc_small_slow(c, sc, &idx);
+    if (unlikely(s == NULL))
+        return NULL;
+found:
+    atomic_store_explicit(&s->alloc_count,
+                          (uint16_t)(atomic_load_explicit(&s->alloc_count, memory_order_relaxed) + 1),
+                          memory_order_relaxed);
+    void *p = (void *)span_object_base(s, idx);
+    if (s->needzero)
+        memset(p, 0, s->elemsize);
+    if ((type_id | (uintptr_t)s->type_ids) != 0 && unlikely(span_set_type_id(s, idx, type_id) != 0))
+        p = NULL; /* no memory for the id array: the slot stays used until swept */
+    atomic_store_explicit(&s->freeindex_for_scan, s->freeindex, memory_order_release);
+    mcache_count(c, s->elemsize);
+    return p;
+}
+
+static NOINLINE void *malloc_large(size_t size, const tc_type *t, bool noscan)
+{
+    mcache *c = tls_mcache;
+    if (c == &mcache_unattached)
+        malloc_unattached();
+    size_t npages = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    if (npages < (size >> PAGE_SHIFT)) /* overflow */
+        return NULL;
+    spanclass_t sc = make_spanclass(0, noscan);
+    span *s = heap_alloc_span(npages, sc);
+    if (s == NULL)
+        return NULL;
+    if (s->needzero)
+        memset((void *)s->start, 0, s->elemsize);
+    s->freeindex = 1;
+    atomic_store_explicit(&s->alloc_count, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->large_type, t, memory_order_relaxed);
+    atomic_store_explicit(&s->freeindex_for_scan, 1, memory_order_release);
+    mcentral_add_large(&central[sc], s);
+    mcache_count(c, s->elemsize);
+    return (void *)s->start;
+}
+
+void *malloc_gc(size_t size, const tc_type *t, bool noscan)
+{
+    if (unlikely(size == 0))
+        return zerobase;
+    if (likely(size <= MAX_SMALL_SIZE))
+        return malloc_small(size, t ? t->id : 0, noscan);
+    return malloc_large(size, t, noscan);
+}
+
+TC_API void *tc_alloc(size_t size)
+{
+    return malloc_gc(size, NULL, false);
+}
+
+TC_API void *tc_alloc_noscan(size_t size)
+{
+    return malloc_gc(size, NULL, true);
+}
+
+TC_API void *tc_new(const tc_type *t)
+{
+    type_check(t, "tc_new");
+    return malloc_gc(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
+}
+
+TC_API void *tc_new_array(const tc_type *t, size_t n)
+{
+    type_check(t, "tc_new_array");
+    if (n != 0 && t->size > SIZE_MAX / n)
+        return NULL;
+    return malloc_gc(t->size * n, t, t->n_ptrs == 0 && t->scan == NULL);
+}

@@ -1,0 +1,50 @@
+/*
+ * mcache.h -- the per-thread allocation cache (Go's mcache) and the
+ * allocation fast path's state.  See mcache.c and malloc.c.
+ */
+#ifndef TC_HEAP_MCACHE_H
+#define TC_HEAP_MCACHE_H
+
+#include <stdatomic.h>
+
+#include "span.h"
+
+typedef struct mcache {
+    /* One span per span class, owned by this cache's thread.  Classes with
+     * nothing cached point at empty_span, which has no free slot, so the
+     * fast path needs no "is there a span?" test. */
+    span *alloc[NUM_SPAN_CLASSES];
+    /* Allocation counters: written by the owner (relaxed), read by
+     * tc_read_stats under the thread registry lock. */
+    _Atomic uint64_t mallocs;
+    _Atomic uint64_t alloc_bytes;
+} mcache;
+
+/* The sentinel span: nelems = 0, alloc_cache = 0. */
+extern span empty_span;
+
+/* The cache of threads that are not attached: every class points at
+ * empty_span, and the slow path reports the misuse. */
+extern mcache mcache_unattached;
+
+/* The calling thread's cache (initial-exec TLS); &mcache_unattached when
+ * the thread is not attached. */
+extern __thread mcache *tls_mcache __attribute__((tls_model("initial-exec")));
+
+void mcache_init(mcache *c);
+/* Replaces the cached span of class sc (full) by one with a free slot.
+ * Returns -1 when memory cannot be had. */
+int  mcache_refill(mcache *c, spanclass_t sc);
+/* Gives every cached span back to its mcentral (thread detach). */
+void mcache_release_all(mcache *c);
+
+static inline void mcache_count(mcache *c, size_t bytes)
+{
+    atomic_store_explicit(&c->mallocs, atomic_load_explicit(&c->mallocs, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->alloc_bytes,
+                          atomic_load_explicit(&c->alloc_bytes, memory_order_relaxed) + bytes,
+                          memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * object.c -- from an address to its object: tc_base, tc_size, tc_type_of,
+ * and the walk over every object (tc_heap_walk).
+ *
+ * Lookup is O(1) and lock-free: arena index -> arena -> page -> span ->
+ * object index by multiply -> allocated?  (span_of_heap and
+ * span_slot_allocated in span.h).  Any address outside the heap's objects
+ * (stacks, globals, malloc memory, span tails, free slots) gives NULL.
+ *
+ * The walk iterates the all-spans list as a registered reader, so it holds
+ * no lock while calling the user's function, which may allocate.
+ */
+#include <stdint.h>
+
+#include "../base/throw.h"
+#include "page_heap.h"
+#include "span.h"
+#include "type.h"
+#include "tricolor.h"
+
+/* The span and slot of the allocated object holding p, or NULL. */
+static span *object_find(const void *p, size_t *idx)
+{
+    span *s = span_of_heap((uintptr_t)p);
+    if (s == NULL)
+        return NULL;
+    size_t i = span_is_large(s) ? 0 : span_object_index(s, (uintptr_t)p);
+    if (!span_slot_allocated(s, i))
+        return NULL;
+    *idx = i;
+    return s;
+}
+
+static const tc_type *object_type(const span *s, size_t idx)
+{
+    if (span_is_large(s))
+        return atomic_load_explicit(&((span *)s)->large_type, memory_order_relaxed);
+    return type_by_id(span_type_id(s, idx));
+}
+
+TC_API void *tc_base(const void *p)
+{
+    size_t idx;
+    span *s = object_find(p, &idx);
+    return s ? (void *)span_object_base(s, idx) : NULL;
+}
+
+TC_API size_t tc_size(const void *p)
+{
+    size_t idx;
+    span *s = object_find(p, &idx);
+    return s ? s->elemsize : 0;
+}
+
+TC_API const tc_type *tc_type_of(const void *p)
+{
+    size_t idx;
+    span *s = object_find(p, &idx);
+    return s ? object_type(s, idx) : NULL;
+}
+
+TC_API void tc_heap_walk(void (*fn)(void *obj, size_t size, const tc_type *t, void *arg), void *arg)
+{
+    if (fn == NULL)
+        throw("tc_heap_walk: fn is NULL");
+    size_t n;
+    span *const *all = allspans_begin_read(&n);
+    for (size_t k = 0; k < n; k++) {
+        span *s = all[k];
+        if (atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_IN_USE)
+            continue;
+        for (size_t i = 0; i < s->nelems; i++)
+            if (span_slot_allocated(s, i))
+                fn((void *)span_object_base(s, i), s->elemsize, object_type(s, i), arg);
+    }
+    allspans_end_read();
+}

@@ -1,0 +1,64 @@
+/*
+ * page_alloc.h -- the page allocator: which 8 KiB pages of the heap are in
+ * use, finding free runs fast, and which free pages were returned to the
+ * OS.  See page_alloc.c for the design.
+ */
+#ifndef TC_HEAP_PAGE_ALLOC_H
+#define TC_HEAP_PAGE_ALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "size_class.h"
+
+#define CHUNK_PAGES 512                       /* pages per bitmap chunk */
+#define CHUNK_SHIFT (PAGE_SHIFT + 9)          /* 4 MiB */
+#define CHUNK_SIZE ((uintptr_t)1 << CHUNK_SHIFT)
+#define HEAP_ADDR_BITS 48
+
+/* One chunk's bitmaps, stored in its arena's metadata.  Bit i is page i of
+ * the chunk.  alloc: 1 = in use.  scav: 1 = free and returned to the OS
+ * (reads as zero).  Invariant: alloc & scav == 0.  Under the heap lock. */
+typedef struct palloc_chunk {
+    uint64_t alloc[CHUNK_PAGES / 64];
+    uint64_t scav[CHUNK_PAGES / 64];
+} palloc_chunk;
+
+/* Everything below is called with the heap lock held. */
+
+int  page_alloc_init(void);       /* reserves the summary levels; TC_ENOMEM */
+void page_alloc_free_all(void);   /* tc_shutdown: releases them */
+
+/* Adds [base, base + size), chunk-aligned, whose arenas are registered, as
+ * free pages that were never used (so they count as released and zero).
+ * Returns 0 or TC_ENOMEM (summary memory could not be committed). */
+int page_alloc_grow(uintptr_t base, size_t size);
+
+/* First fit by address: the lowest run of npages free pages, marked in use.
+ * Returns its address, or 0 if no run is free; *scav_pages receives how
+ * many of its pages had been returned to the OS (and so read as zero). */
+uintptr_t page_alloc_alloc(size_t npages, size_t *scav_pages);
+
+/* Marks [base, base + npages pages) free again.  The pages stay backed. */
+void page_alloc_free(uintptr_t base, size_t npages);
+
+/* Returns up to max_pages free, backed pages to the OS, highest addresses
+ * first; returns how many it released. */
+size_t page_alloc_scavenge(size_t max_pages);
+
+typedef struct page_alloc_stats {
+    uint64_t total_pages;    /* pages handed to the allocator by page_alloc_grow */
+    uint64_t inuse_pages;    /* pages allocated */
+    uint64_t scav_pages;     /* free pages returned to the OS */
+} page_alloc_stats;
+page_alloc_stats page_alloc_read_stats(void);
+
+/* Debug and test support. */
+bool page_alloc_is_free(uintptr_t addr);
+bool page_alloc_is_scavenged(uintptr_t addr);
+/* Recomputes every summary from the bitmaps and counts pages; returns the
+ * number of disagreements (0 when consistent). */
+size_t page_alloc_verify(void);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * page_heap.c -- the heap: from pages to spans.
+ *
+ * Design (Go's mheap):
+ *  - heap_alloc_span asks the page allocator for npages contiguous free
+ *    pages; when none is free it grows the heap by whole arenas
+ *    (arena_grow) and hands the new pages to the page allocator as free
+ *    and zero.  The span record comes from spanalloc, is set up, entered in
+ *    the page -> span map of every page it covers and published by storing
+ *    state = SPAN_IN_USE with release order.
+ *  - needzero comes from the page allocator: a span whose pages were all
+ *    returned to the OS (or never used) reads as zero and is not cleared.
+ *  - The all-spans list (seeds 000, 001) records each span record exactly
+ *    once, when spanalloc first hands it out (allspans_record, the
+ *    fixalloc first-use hook).  The array lives outside the GC heap and is
+ *    never scanned; it grows by 3/2 from ALLSPANS_MIN_BYTES.  Readers that
+ *    iterate it without the heap lock (sweepers, the heap walker) register
+ *    with allspans_begin_read, and an outgrown array is kept until the last
+ *    of them leaves.  Capacity is ensured *before* a record is allocated,
+ *    so the hook itself cannot fail.
+ *
+ * Invariants:
+ *  - sum of npages over in-use spans in allspans = page allocator's
+ *    inuse_pages (heap_verify checks it);
+ *  - a page maps to a span iff it belongs to an in-use span.
+ * Locking: the heap lock, rank LOCK_RANK_HEAP.  Called with no mcentral
+ * lock held or with exactly one (mcentral_grow); takes fixalloc and
+ * persistent locks inside.
+ */
+#include "page_heap.h"
+
+#include <string.h>
+
+#include "../base/throw.h"
+#include "../sys/sys.h"
+#include "tricolor.h"
+
+heap_t heap;
+
+static void allspans_record(void *arg, void *rec)
+{
+    (void)arg;
+    /* Under the heap lock (spanalloc is only used with it held), with
+     * capacity ensured by allspans_reserve. */
+    CHECK(heap.nspans < heap.allspans_cap);
+    heap.allspans[heap.nspans++] = rec;
+}
+
+static void allspans_free_retired(void)
+{
+    for (int i = 0; i < heap.nretired; i++)
+        sys_free(heap.retired[i].array, heap.retired[i].cap * sizeof(span *), MEMSTAT_OTHER);
+    heap.nretired = 0;
+}
+
+/* Makes room for one more record.  Under the heap lock. */
+static int allspans_reserve(void)
+{
+    if (heap.nspans < heap.allspans_cap)
+        return 0;
+    if (heap.nretired == ALLSPANS_MAX_RETIRED)
+        return -1;
+    size_t cap = heap.allspans_cap * 3 / 2;
+    if (cap < ALLSPANS_MIN_BYTES / sizeof(span *))
+        cap = ALLSPANS_MIN_BYTES / sizeof(span *);
+    cap = align_up(cap * sizeof(span *), SYS_PAGE_SIZE) / sizeof(span *);
+    span **n = sys_alloc(cap * sizeof(span *), MEMSTAT_OTHER);
+    if (n == NULL)
+        return -1;
+    if (heap.nspans > 0)
+        memcpy(n, heap.allspans, heap.nspans * sizeof(span *));
+    if (heap.allspans != NULL) {
+        heap.retired[heap.nretired].array = heap.allspans;
+        heap.retired[heap.nretired].cap = heap.allspans_cap;
+        heap.nretired++;
+        if (heap.allspans_readers == 0)
+            allspans_free_retired();
+    }
+    heap.allspans = n;
+    heap.allspans_cap = cap;
+    return 0;
+}
+
+span *const *allspans_begin_read(size_t *n)
+{
+    lock_acquire(&heap.lock);
+    heap.allspans_readers++;
+    span *const *a = heap.allspans;
+    *n = heap.nspans;
+    lock_release(&heap.lock);
+    return a;
+}
+
+void allspans_end_read(void)
+{
+    lock_acquire(&heap.lock);
+    CHECK(heap.allspans_readers > 0);
+    if (--heap.allspans_readers == 0)
+        allspans_free_retired();
+    lock_release(&heap.lock);
+}
+
+int heap_init(void)
+{
+    memset(&heap, 0, sizeof heap);
+    lock_init(&heap.lock);
+    fixalloc_init(&heap.spanalloc, sizeof(span), false, MEMSTAT_OTHER, allspans_record, NULL);
+    return page_alloc_init();
+}
+
+void heap_free_all(void)
+{
+    page_alloc_free_all();
+    arena_free_all();
+    allspans_free_retired();
+    if (heap.allspans != NULL)
+        sys_free(heap.allspans, heap.allspans_cap * sizeof(span *), MEMSTAT_OTHER);
+    memset(&heap, 0, sizeof heap);
+}
+
+/* Adds at least npages pages to the page allocator.  Under the heap lock. */
+static bool heap_grow(size_t npages)
+{
+    size_t grown = 0;
+    uintptr_t base = arena_grow(npages << PAGE_SHIFT, &grown);
+    if (base == 0)
+        return false;
+    return page_alloc_grow(base, grown) == 0;
+}
+
+static void span_map_pages(span *s, span *value)
+{
+    for (size_t i = 0; i < s->npages; i++) {
+        uintptr_t p = s->start + (i << PAGE_SHIFT);
+        atomic_store_explicit(&arena_of(p)->spans[arena_page_index(p)], value, memory_order_release);
+    }
+    arena *a = arena_of(s->start);
+    size_t first = arena_page_index(s->start);
+    if (value != NULL)
+        bit_set(a->page_in_use, first);
+    else
+        bit_clear(a->page_in_use, first);
+}
+
+span *heap_alloc_span(size_t npages, spanclass_t sc)
+{
+    if (npages == 0 || npages > ((size_t)1 << (HEAP_ADDR_BITS - PAGE_SHIFT - 1)))
+        return NULL;
+    lock_acquire(&heap.lock);
+    size_t scav;
+    uintptr_t base = page_alloc_alloc(npages, &scav);
+    if (base == 0) {
+        if (!heap_grow(npages) || (base = page_alloc_alloc(npages, &scav)) == 0) {
+            lock_release(&heap.lock);
+            return NULL;
+        }
+    }
+    span *s = NULL;
+    if (allspans_reserve() == 0)
+        s = fixalloc_alloc(&heap.spanalloc);
+    if (s == NULL || span_init(s, base, npages, sc, scav != npages) != 0) {
+        if (s != NULL)
+            fixalloc_free(&heap.spanalloc, s);
+        page_alloc_free(base, npages);
+        lock_release(&heap.lock);
+        return NULL;
+    }
+    if (scav > 0)
+        sys_used((void *)base, npages << PAGE_SHIFT);
+    atomic_store_explicit(&s->sweepgen, atomic_load(&heap.sweepgen), memory_order_relaxed);
+    span_map_pages(s, s);
+    atomic_store_explicit(&s->state, SPAN_IN_USE, memory_order_release);
+    lock_release(&heap.lock);
+    return s;
+}
+
+void heap_free_span(span *s)
+{
+    lock_acquire(&heap.lock);
+    CHECK(atomic_load(&s->state) == SPAN_IN_USE);
+    atomic_store_explicit(&s->state, SPAN_DEAD, memory_order_release);
+    span_map_pages(s, NULL);
+    page_alloc_free(s->start, s->npages);
+    span_release_bits(s);
+    fixalloc_free(&heap.spanalloc, s);
+    lock_release(&heap.lock);
+}
+
+page_alloc_stats heap_page_stats(void)
+{
+    lock_acquire(&heap.lock);
+    page_alloc_stats st = page_alloc_read_stats();
+    lock_release(&heap.lock);
+    return st;
+}

@@ -1,0 +1,145 @@
+/*
+ * span.c -- span records: layout, the allocation bitmap walk, type ids.
+ *
+ * Design (Go's mspan since 1.7): a span does not keep a free list.  Which
+ * slots are free is a bitmap (alloc_bits, one bit per slot, written only
+ * by sweeping) plus a cursor (freeindex): every slot below freeindex is
+ * allocated, and a slot at or above it is free iff its alloc bit is clear.
+ * alloc_cache holds the complement of the 64 alloc bits from freeindex on,
+ * shifted so that bit 0 is slot freeindex, so the allocation fast path is a
+ * count-trailing-zeros.  After a sweep, mark_bits become alloc_bits and
+ * freeindex restarts at 0.
+ *
+ * Records come from the heap's fixalloc and are never returned to the OS;
+ * every record is listed once in the all-spans list (page_heap.c).  The
+ * bitmaps and type ids are separate off-heap blocks sized by nelems.
+ *
+ * Invariants: see span.h.  Ownership: see the field notes in span.h.
+ */
+#include "span.h"
+
+#include <string.h>
+
+#include "../base/throw.h"
+#include "../offheap/fixalloc.h"
+
+const char *const span_state_names[SPAN_STATE_COUNT] = {"dead", "in-use"};
+
+static size_t bits_bytes(const span *s) { return bit_words(s->nelems) * sizeof(uint64_t); }
+
+int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needzero)
+{
+    unsigned c = spanclass_sizeclass(sc);
+    s->next = s->prev = NULL;
+    s->list = NULL;
+    s->start = base;
+    s->npages = npages;
+    s->spanclass = sc;
+    if (c == 0) {
+        s->elemsize = npages << PAGE_SHIFT;
+        s->nelems = 1;
+        s->divmul = 0;
+    } else {
+        s->elemsize = size_classes[c].size;
+        s->nelems = (uint16_t)size_classes[c].nelems;
+        s->divmul = size_classes[c].divmul;
+    }
+    s->limit = base + (uintptr_t)s->nelems * s->elemsize;
+    s->freeindex = 0;
+    s->alloc_cache = 0;
+    s->needzero = needzero;
+    s->alloc_count_before_cache = 0;
+    atomic_store_explicit(&s->alloc_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->freeindex_for_scan, 0, memory_order_relaxed);
+    s->type_ids = NULL;
+    atomic_store_explicit(&s->large_type, NULL, memory_order_relaxed);
+    s->alloc_bits = blockalloc_alloc(bits_bytes(s));
+    s->mark_bits = blockalloc_alloc(bits_bytes(s));
+    if (s->alloc_bits == NULL || s->mark_bits == NULL) {
+        span_release_bits(s);
+        return -1;
+    }
+    span_refill_alloc_cache(s, 0);
+    return 0;
+}
+
+void span_release_bits(span *s)
+{
+    if (s->alloc_bits != NULL)
+        blockalloc_free(s->alloc_bits, bits_bytes(s));
+    if (s->mark_bits != NULL)
+        blockalloc_free(s->mark_bits, bits_bytes(s));
+    if (s->type_ids != NULL)
+        blockalloc_free(s->type_ids, (size_t)s->nelems * sizeof(uint16_t));
+    s->alloc_bits = s->mark_bits = NULL;
+    s->type_ids = NULL;
+}
+
+void span_refill_alloc_cache(span *s, size_t idx)
+{
+    DCHECK(idx % 64 == 0);
+    size_t w = idx / 64;
+    s->alloc_cache = w < bit_words(s->nelems) ? ~s->alloc_bits[w] : 0;
+}
+
+size_t span_next_free_index(span *s)
+{
+    size_t idx = s->freeindex, nelems = s->nelems;
+    if (idx == nelems)
+        return nelems;
+    uint64_t cache = s->alloc_cache;
+    while (cache == 0) {
+        /* The rest of this 64-slot window is allocated: move to the next. */
+        idx = align_down(idx, 64) + 64;
+        if (idx >= nelems) {
+            s->freeindex = (uint16_t)nelems;
+            return nelems;
+        }
+        span_refill_alloc_cache(s, idx);
+        cache = s->alloc_cache;
+    }
+    unsigned bit = ctz64(cache);
+    size_t result = idx + bit;
+    if (result >= nelems) {
+        s->freeindex = (uint16_t)nelems;
+        return nelems;
+    }
+    s->alloc_cache = (cache >> bit) >> 1;
+    idx = result + 1;
+    if (idx % 64 == 0 && idx != nelems)
+        span_refill_alloc_cache(s, idx);
+    s->freeindex = (uint16_t)idx;
+    return result;
+}
+
+int span_set_type_id(span *s, size_t idx, uint16_t id)
+{
+    if (s->type_ids == NULL) {
+        if (id == 0)
+            return 0;
+        s->type_ids = blockalloc_alloc((size_t)s->nelems * sizeof(uint16_t));
+        if (s->type_ids == NULL)
+            return -1;
+    }
+    s->type_ids[idx] = id;
+    return 0;
+}
+
+size_t span_verify(const span *s)
+{
+    size_t bad = 0;
+    if (atomic_load(&s->state) != SPAN_IN_USE)
+        return 0;
+    size_t fi = s->freeindex, fis = atomic_load(&s->freeindex_for_scan);
+    bad += !(fis <= fi && fi <= s->nelems);
+    bad += s->limit != s->start + (uintptr_t)s->nelems * s->elemsize;
+    bad += s->limit > s->start + (s->npages << PAGE_SHIFT);
+    size_t counted = 0;
+    for (size_t i = 0; i < s->nelems; i++)
+        counted += i < fi || bit_get(s->alloc_bits, i);
+    bad += counted != atomic_load(&s->alloc_count);
+    /* Bits past nelems must be clear in both maps. */
+    for (size_t i = s->nelems; i < bit_words(s->nelems) * 64; i++)
+        bad += bit_get(s->alloc_bits, i) || bit_get(s->mark_bits, i);
+    return bad;
+}

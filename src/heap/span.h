@@ -1,0 +1,149 @@
+/*
+ * span.h -- the span: a run of pages holding objects of one span class.
+ * See span.c for the design and docs/design.md "Spans".
+ */
+#ifndef TC_HEAP_SPAN_H
+#define TC_HEAP_SPAN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/bits.h"
+#include "arena.h"
+#include "size_class.h"
+
+struct tc_type;
+
+typedef enum span_state {
+    SPAN_DEAD = 0,  /* record free or being set up: no address maps to it */
+    SPAN_IN_USE,    /* holds objects of its span class */
+    SPAN_STATE_COUNT
+} span_state;
+
+extern const char *const span_state_names[SPAN_STATE_COUNT];
+
+typedef struct span {
+    /* Linkage in an mcentral list: under that mcentral's lock.  A span
+     * cached by a thread is in no list (list == NULL). */
+    struct span *next, *prev;
+    struct span_list *list;
+
+    /* Set by heap_alloc_span before state becomes SPAN_IN_USE; constant
+     * while in use. */
+    uintptr_t start;        /* first byte */
+    uintptr_t limit;        /* start + nelems * elemsize: end of the objects */
+    size_t npages;
+    size_t elemsize;        /* bytes per object; npages * PAGE_SIZE for a large span */
+    uint32_t divmul;        /* 2^32 / elemsize + 1 (0 for a large span) */
+    uint16_t nelems;        /* objects in the span: 1 for a large span */
+    spanclass_t spanclass;  /* size class * 2 + noscan; size class 0 = large */
+
+    /* Allocation state, owned by whoever holds the span: the thread whose
+     * cache holds it, or the holder of its mcentral's lock. */
+    uint16_t freeindex;     /* slots below are allocated; == nelems: full */
+    uint64_t alloc_cache;   /* ~alloc_bits from freeindex: bit 0 = slot freeindex; 1 = free */
+    uint8_t needzero;       /* 1: free slots may hold garbage and must be zeroed */
+    uint16_t alloc_count_before_cache; /* alloc_count when the current owner took it */
+
+    /* Read by other threads without the owner's cooperation: */
+    _Atomic uint16_t alloc_count;        /* slots allocated; owner writes, relaxed */
+    /* The freeindex as of the last completely initialised object: a
+     * concurrent reader (tc_base, the heap walker, later conservative
+     * scanning) treats slot i as allocated iff i < freeindex_for_scan or
+     * its alloc bit is set.  Owner stores with release after the object's
+     * type is written; readers load with acquire. */
+    _Atomic uint16_t freeindex_for_scan;
+    _Atomic uint8_t state;               /* span_state; release on publish, acquire on read */
+    /* Sweep generation (see docs/design.md "Sweep generations"), relative
+     * to heap.sweepgen = h: h - 2 needs sweeping, h - 1 being swept, h swept,
+     * h + 1 cached before the sweep began, h + 3 swept and cached. */
+    _Atomic uint32_t sweepgen;
+
+    /* nelems bits each, off-heap (blockalloc).  alloc_bits: 1 = allocated
+     * as of the last sweep; slots handed out since are those below
+     * freeindex.  mark_bits: set by the collector while marking; sweeping
+     * makes them the new alloc_bits. */
+    uint64_t *alloc_bits;
+    uint64_t *mark_bits;
+    /* Per-slot type id (type.h) of typed objects, or NULL while no typed
+     * object was ever allocated in the span.  Id 0: untyped. */
+    uint16_t *type_ids;
+    /* The type of a large span's object (NULL: untyped).  atomic. */
+    _Atomic(const struct tc_type *) large_type;
+} span;
+
+/* Invariant (checked by span_verify): alloc_count = #{i : i < freeindex or
+ * alloc_bits[i]}, and freeindex_for_scan <= freeindex <= nelems. */
+
+static inline bool span_is_large(const span *s) { return spanclass_sizeclass(s->spanclass) == 0; }
+static inline bool span_is_noscan(const span *s) { return spanclass_noscan(s->spanclass); }
+
+/* The span whose pages hold p, or NULL; may be a span that does not
+ * contain p in its object range.  Lock-free, O(1). */
+static inline span *span_of(uintptr_t p)
+{
+    arena *a = arena_of(p);
+    if (a == NULL)
+        return NULL;
+    return atomic_load_explicit(&a->spans[arena_page_index(p)], memory_order_acquire);
+}
+
+/* The in-use span whose objects cover p, or NULL. */
+static inline span *span_of_heap(uintptr_t p)
+{
+    span *s = span_of(p);
+    if (s == NULL || atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_IN_USE)
+        return NULL;
+    if (p < s->start || p >= s->limit)
+        return NULL;
+    return s;
+}
+
+/* Index of the object holding p (p inside the span's objects). */
+static inline size_t span_object_index(const span *s, uintptr_t p)
+{
+    return (size_t)(((uint64_t)(uint32_t)(p - s->start) * s->divmul) >> 32);
+}
+
+static inline uintptr_t span_object_base(const span *s, size_t idx)
+{
+    return s->start + idx * s->elemsize;
+}
+
+/* Whether slot idx holds an allocated object, as seen by another thread. */
+static inline bool span_slot_allocated(const span *s, size_t idx)
+{
+    if (idx < atomic_load_explicit(&s->freeindex_for_scan, memory_order_acquire))
+        return true;
+    return bit_get(s->alloc_bits, idx);
+}
+
+/* Sets up a fresh record for [base, base + npages pages) with class sc:
+ * everything but state and the page map.  Returns -1 if the bitmaps could
+ * not be allocated. */
+int  span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needzero);
+void span_release_bits(span *s);
+
+/* The next free slot at or after freeindex, advancing freeindex past it;
+ * nelems if the span is full.  Owner only. */
+size_t span_next_free_index(span *s);
+
+/* Reloads alloc_cache from alloc_bits for the 64 slots starting at
+ * idx, a multiple of 64. */
+void span_refill_alloc_cache(span *s, size_t idx);
+
+/* Records type id `id` for slot idx, allocating the id array on first
+ * need.  Returns -1 when out of memory.  Owner only. */
+int span_set_type_id(span *s, size_t idx, uint16_t id);
+
+static inline uint16_t span_type_id(const span *s, size_t idx)
+{
+    return s->type_ids ? s->type_ids[idx] : 0;
+}
+
+/* Checks the invariants above; returns the number of violations. */
+size_t span_verify(const span *s);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * type.h -- object types: pointer layouts for precise scanning.
+ * See type.c.
+ */
+#ifndef TC_HEAP_TYPE_H
+#define TC_HEAP_TYPE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tricolor.h"
+
+#define TYPE_MAGIC 0x74797065u /* "type" */
+#define TYPE_MAX_ID 65535      /* ids are 16 bits, 0 = untyped */
+
+typedef void (*type_scan_fn)(const void *obj, size_t size,
+                             void (*mark)(const void *ptr, void *ctx), void *ctx);
+
+/* Off-heap (persistent memory), immutable once published, live until
+ * tc_shutdown. */
+struct tc_type {
+    uint32_t magic;         /* TYPE_MAGIC: tells a tc_type from a stray pointer */
+    uint16_t id;            /* 1..TYPE_MAX_ID, the key of type_table */
+    size_t size;            /* bytes of one element */
+    const char *name;
+    size_t n_ptrs;          /* pointer slots per element */
+    const size_t *ptr_offsets; /* sorted, distinct, multiples of 8, < size */
+    type_scan_fn scan;      /* non-NULL: the collector asks it for pointers */
+};
+
+/* The type with this id, or NULL for id 0.  Lock-free. */
+const tc_type *type_by_id(uint16_t id);
+
+/* Aborts with a message if t is not a type made by tc_type_new(_scan). */
+void type_check(const tc_type *t, const char *who);
+
+void type_reset_all(void); /* tc_shutdown */
+
+#endif

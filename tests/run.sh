@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs every test program built into $BUILD/tests and the bench smoke runs,
+# then prints the summary line "N passed, N failed".
+BUILD=${BUILD:-build}
+passed=0
+failed=0
+failed_names=""
+run() {
+    name=$1; shift
+    log="$BUILD/tests/$name.log"
+    if timeout 600 "$@" >"$log" 2>&1; then
+        echo "PASS $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name (log: $log)"
+        sed 's/^/    /' "$log" | tail -n 40
+        failed=$((failed + 1))
+        failed_names="$failed_names $name"
+    fi
+}
+for t in "$BUILD"/tests/*_test; do
+    [ -x "$t" ] || continue
+    run "$(basename "$t")" "$t"
+done
+run shared_link_test "$BUILD/tests/shared_link_test"
+run exported_symbols sh tests/check_exports.sh "$BUILD/lib/libtricolor.so" "$BUILD/lib/libtricolor.a"
+run demo_smoke "$BUILD/examples/demo" --quick
+run hello_example "$BUILD/examples/hello"
+run bench_alloc_smoke "$BUILD/bench/alloc" --quick
+run bench_page_heap_smoke "$BUILD/bench/page_heap" --quick
+echo
+[ -n "$failed_names" ] && echo "failed:$failed_names"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
