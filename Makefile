@@ -63,6 +63,7 @@ $(LIB_A): $(OBJS)
 $(LIB_SO): $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libtricolor.so.0 $(EXTRA_CFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	ln -sf libtricolor.so $(BUILD)/lib/libtricolor.so.0
 
 # Unit tests see the internals: they link the objects unlocalised.
 $(LIB_INT): $(OBJS)

@@ -1,0 +1,117 @@
+/*
+ * span_test.c -- span records (src/heap/span.c): the free-slot walk over
+ * alloc bits with freeindex and alloc_cache, across 64-slot windows and
+ * with slots already allocated by a previous cycle; type id arrays; the
+ * span invariants and span_of / span_of_heap lookups.
+ */
+#include <string.h>
+
+#include "heap/heap_verify.h"
+#include "heap/page_heap.h"
+#include "test.h"
+#include "tricolor.h"
+
+/* Walks a span with span_next_free_index and checks it yields exactly the
+ * clear alloc bits, in order. */
+static void walk_expect(span *s, const uint64_t *bits)
+{
+    size_t expect = 0;
+    for (;;) {
+        while (expect < s->nelems && (bits[expect / 64] >> (expect % 64) & 1))
+            expect++;
+        size_t got = span_next_free_index(s);
+        if (got != (expect < s->nelems ? expect : s->nelems)) {
+            T_FAIL("next free %zu, expected %zu", got, expect);
+            return;
+        }
+        if (got == s->nelems)
+            break;
+        expect++;
+    }
+    EXPECT_EQ(s->freeindex, s->nelems);
+}
+
+static void test_walk_fresh_and_patterned(void)
+{
+    /* Class 2 (16 bytes): 512 slots, 8 windows of 64. */
+    span *s = heap_alloc_span(1, make_spanclass(2, 1));
+    REQUIRE(s != NULL);
+    EXPECT_EQ(s->nelems, 512);
+    EXPECT_EQ(s->elemsize, 16);
+    uint64_t none[8] = {0};
+    walk_expect(s, none);
+
+    /* As if a sweep had left a pattern of survivors. */
+    uint64_t pattern[8];
+    for (int w = 0; w < 8; w++)
+        pattern[w] = 0x9249249249249249ull ^ ((uint64_t)w * 0x0101010101010101ull);
+    pattern[3] = ~0ull;          /* a whole window allocated */
+    pattern[7] = ~0ull >> 1;     /* only the last slot free */
+    memcpy(s->alloc_bits, pattern, sizeof pattern);
+    s->freeindex = 0;
+    span_refill_alloc_cache(s, 0);
+    walk_expect(s, pattern);
+    heap_free_span(s);
+}
+
+static void test_small_span_counts(void)
+{
+    /* Class 66 (32 KiB objects, 4 pages): one word of bits, 1 object. */
+    span *s = heap_alloc_span(4, make_spanclass(66, 0));
+    REQUIRE(s != NULL);
+    EXPECT_EQ(s->nelems, 1);
+    EXPECT_EQ(span_next_free_index(s), 0);
+    EXPECT_EQ(span_next_free_index(s), 1);
+    EXPECT_EQ(span_next_free_index(s), 1);
+    heap_free_span(s);
+}
+
+static void test_lookup_and_type_ids(void)
+{
+    span *s = heap_alloc_span(1, make_spanclass(3, 0)); /* 32-byte objects */
+    REQUIRE(s != NULL);
+    EXPECT(span_of(s->start) == s);
+    EXPECT(span_of(s->start + PAGE_SIZE - 1) == s);
+    EXPECT(span_of_heap(s->start + 40) == s);
+    EXPECT_EQ(span_object_index(s, s->start + 40), 1);
+    EXPECT_EQ(span_object_base(s, 1), s->start + 32);
+    EXPECT(span_type_id(s, 3) == 0);
+    EXPECT_EQ(span_set_type_id(s, 3, 0), 0);
+    EXPECT(s->type_ids == NULL); /* id 0 needs no array */
+    EXPECT_EQ(span_set_type_id(s, 3, 77), 0);
+    EXPECT(s->type_ids != NULL);
+    EXPECT_EQ(span_type_id(s, 3), 77);
+    EXPECT_EQ(span_type_id(s, 4), 0);
+    heap_free_span(s);
+    EXPECT(span_of_heap(s->start) == NULL); /* record is dead now */
+}
+
+static void test_verify_catches_bad_counts(void)
+{
+    span *s = heap_alloc_span(1, make_spanclass(4, 1));
+    REQUIRE(s != NULL);
+    EXPECT_EQ(span_verify(s), 0);
+    s->freeindex = 5;  /* five slots handed out ... */
+    atomic_store(&s->alloc_count, 4);  /* ... but only four counted */
+    EXPECT(span_verify(s) != 0);
+    atomic_store(&s->alloc_count, 5);
+    EXPECT_EQ(span_verify(s), 0);
+    bit_set(s->alloc_bits, s->nelems); /* a bit past the end */
+    EXPECT(span_verify(s) != 0);
+    bit_clear(s->alloc_bits, s->nelems);
+    s->freeindex = 0;
+    atomic_store(&s->alloc_count, 0);
+    heap_free_span(s);
+}
+
+int main(void)
+{
+    REQUIRE(tc_init(NULL) == 0);
+    RUN(test_walk_fresh_and_patterned);
+    RUN(test_small_span_counts);
+    RUN(test_lookup_and_type_ids);
+    RUN(test_verify_catches_bad_counts);
+    EXPECT_EQ(heap_verify(NULL), 0);
+    tc_shutdown();
+    TEST_MAIN_END();
+}

@@ -1,0 +1,121 @@
+/*
+ * type_test.c -- types (src/heap/type.c): TC_TYPE builds the right
+ * offsets, bad layouts are rejected with NULL, ids map back to types,
+ * typed objects report their type, and a stray pointer used as a type
+ * aborts with a message.
+ */
+#include <stddef.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "heap/type.h"
+#include "test.h"
+#include "tricolor.h"
+
+struct node {
+    struct node *left;
+    long key;
+    struct node *right;
+    char tag[8];
+    void *payload;
+};
+
+typedef struct { double x, y; } point;
+
+static void test_tc_type_macro(void)
+{
+    const tc_type *t = TC_TYPE(struct node, left, right, payload);
+    REQUIRE(t != NULL);
+    EXPECT_EQ(t->size, sizeof(struct node));
+    EXPECT_EQ(t->n_ptrs, 3);
+    EXPECT_EQ(t->ptr_offsets[0], offsetof(struct node, left));
+    EXPECT_EQ(t->ptr_offsets[1], offsetof(struct node, right));
+    EXPECT_EQ(t->ptr_offsets[2], offsetof(struct node, payload));
+    EXPECT(strcmp(tc_type_name(t), "struct node") == 0);
+    EXPECT(type_by_id(t->id) == t);
+    /* Offsets are sorted whatever order the fields are named in. */
+    const tc_type *u = TC_TYPE(struct node, payload, left);
+    REQUIRE(u != NULL);
+    EXPECT_EQ(u->ptr_offsets[0], 0);
+    EXPECT_EQ(u->ptr_offsets[1], offsetof(struct node, payload));
+    EXPECT(u->id != t->id);
+}
+
+static void test_rejects_bad_layouts(void)
+{
+    EXPECT(tc_type_new("zero", 0, NULL, 0) == NULL);
+    EXPECT(tc_type_new("unaligned", 32, (size_t[]){4}, 1) == NULL);
+    EXPECT(tc_type_new("outside", 32, (size_t[]){32}, 1) == NULL);
+    EXPECT(tc_type_new("straddles", 20, (size_t[]){16}, 1) == NULL);
+    EXPECT(tc_type_new("twice", 32, (size_t[]){8, 8}, 2) == NULL);
+    EXPECT(tc_type_new("nullofs", 32, NULL, 2) == NULL);
+    EXPECT(tc_type_new("toomany", 16, (size_t[]){0, 8, 0}, 3) == NULL);
+    EXPECT(tc_type_new("tiny", 4, (size_t[]){0}, 1) == NULL);
+    EXPECT(tc_type_new_scan("noscanfn", 16, NULL) == NULL);
+    EXPECT(tc_type_new_scan("zero", 0, NULL) == NULL);
+    /* Boundary cases that are fine. */
+    EXPECT(tc_type_new("lastword", 24, (size_t[]){16}, 1) != NULL);
+    EXPECT(tc_type_new("plain", 24, NULL, 0) != NULL);
+    EXPECT(tc_type_new(NULL, 8, (size_t[]){0}, 1) != NULL);
+}
+
+static void scan_tagged(const void *obj, size_t size, void (*mark)(const void *, void *), void *ctx)
+{
+    (void)obj; (void)size; (void)mark; (void)ctx;
+}
+
+static void test_typed_objects(void)
+{
+    const tc_type *t = TC_TYPE(struct node, left, right);
+    const tc_type *pt = tc_type_new("point", sizeof(point), NULL, 0);
+    const tc_type *st = tc_type_new_scan("tagged", 40, scan_tagged);
+    REQUIRE(t && pt && st);
+    struct node *n = tc_new(t);
+    point *p = tc_new(pt);
+    void *s = tc_new(st);
+    void *big = tc_new_array(t, 4096); /* large object */
+    void *raw = tc_alloc(48);
+    REQUIRE(n && p && s && big && raw);
+    EXPECT(tc_type_of(n) == t);
+    EXPECT(tc_type_of(&n->right) == t);
+    EXPECT(tc_type_of(p) == pt);
+    EXPECT(tc_type_of(s) == st);
+    EXPECT(tc_type_of((char *)big + 100000) == t);
+    EXPECT(tc_type_of(raw) == NULL);
+    EXPECT(tc_type_of(tc_alloc_noscan(48)) == NULL);
+}
+
+static void test_stray_type_aborts(void)
+{
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        static long fake[8] = {1, 2, 3};
+        (void)!freopen("/dev/null", "w", stderr);
+        tc_new((const tc_type *)fake);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    pid = fork();
+    if (pid == 0) {
+        (void)!freopen("/dev/null", "w", stderr);
+        tc_new(NULL);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
+int main(void)
+{
+    REQUIRE(tc_init(NULL) == 0);
+    RUN(test_tc_type_macro);
+    RUN(test_rejects_bad_layouts);
+    RUN(test_typed_objects);
+    RUN(test_stray_type_aborts);
+    tc_shutdown();
+    TEST_MAIN_END();
+}
