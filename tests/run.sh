@@ -22,7 +22,6 @@ for t in "$BUILD"/tests/*_test; do
     [ -x "$t" ] || continue
     run "$(basename "$t")" "$t"
 done
-run shared_link_test "$BUILD/tests/shared_link_test"
 run exported_symbols sh tests/check_exports.sh "$BUILD/lib/libtricolor.so" "$BUILD/lib/libtricolor.a"
 run demo_smoke "$BUILD/examples/demo" --quick
 run hello_example "$BUILD/examples/hello"
