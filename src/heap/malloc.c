@@ -37,51 +37,10 @@ static COLD void malloc_unattached(void)
     throw("allocation from a thread that is not attached (call tc_init or tc_thread_attach first)");
 }
 
-/* The slow half of small allocation: the next free slot of class sc,
- * refilling the cache when its span is full.  NULL when out of memory. */
-static NOINLINE span *malloc_small_slow(mcache *c, spanclass_t sc, size_t *idx)
+/* Everything after a slot was taken that is not on the fast path: zeroing
+ * dirty memory, creating the span's type-id array.  Returns the object. */
+static NOINLINE void *malloc_small_finish(mcache *c, span *s, size_t idx, uint16_t type_id)
 {
-    if (c == &mcache_unattached)
-        malloc_unattached();
-    span *s = c->alloc[sc];
-    size_t i = span_next_free_index(s);
-    if (i == s->nelems) {
-        if (mcache_refill(c, sc) != 0)
-            return NULL;
-        s = c->alloc[sc];
-        i = span_next_free_index(s);
-        CHECK(i < s->nelems);
-    }
-    *idx = i;
-    return s;
-}
-
-static inline void *malloc_small(size_t size, uint16_t type_id, bool noscan)
-{
-    mcache *c = tls_mcache;
-    spanclass_t sc = make_spanclass(size_to_class(size), noscan);
-    span *s = c->alloc[sc];
-    uint64_t cache = s->alloc_cache;
-    size_t idx;
-    if (likely(cache != 0)) {
-        unsigned bit = ctz64(cache);
-        idx = s->freeindex + bit;
-        size_t next = idx + 1;
-        /* Crossing into the next 64-slot window needs the slow path's
-         * cache refill, except at the span's end. */
-        if (likely(idx < s->nelems && ((next % 64) != 0 || next == s->nelems))) {
-            s->alloc_cache = (cache >> bit) >> 1;
-            s->freeindex = (uint16_t)next;
-            goto found;
-        }
-    }
-    s = malloc_small_slow(c, sc, &idx);
-    if (unlikely(s == NULL))
-        return NULL;
-found:
-    atomic_store_explicit(&s->alloc_count,
-                          (uint16_t)(atomic_load_explicit(&s->alloc_count, memory_order_relaxed) + 1),
-                          memory_order_relaxed);
     void *p = (void *)span_object_base(s, idx);
     if (s->needzero)
         memset(p, 0, s->elemsize);
@@ -90,6 +49,64 @@ found:
     atomic_store_explicit(&s->freeindex_for_scan, s->freeindex, memory_order_release);
     mcache_count(c, s->elemsize);
     return p;
+}
+
+static inline void span_count_alloc(span *s)
+{
+    atomic_store_explicit(&s->alloc_count,
+                          (uint16_t)(atomic_load_explicit(&s->alloc_count, memory_order_relaxed) + 1),
+                          memory_order_relaxed);
+}
+
+/* The slow half of small allocation: the next free slot of class sc,
+ * refilling the cache when its span is full.  NULL when out of memory. */
+static NOINLINE void *malloc_small_slow(mcache *c, spanclass_t sc, uint16_t type_id)
+{
+    if (c == &mcache_unattached)
+        malloc_unattached();
+    span *s = c->alloc[sc];
+    size_t idx = span_next_free_index(s);
+    if (idx == s->nelems) {
+        if (mcache_refill(c, sc) != 0)
+            return NULL;
+        s = c->alloc[sc];
+        idx = span_next_free_index(s);
+        CHECK(idx < s->nelems);
+    }
+    span_count_alloc(s);
+    return malloc_small_finish(c, s, idx, type_id);
+}
+
+/* The fast path.  Every call out of it is a tail call, so the common case
+ * is a leaf that saves no registers. */
+static inline void *malloc_small(size_t size, uint16_t type_id, bool noscan)
+{
+    mcache *c = tls_mcache;
+    spanclass_t sc = make_spanclass(size_to_class(size), noscan);
+    span *s = c->alloc[sc];
+    uint64_t cache = s->alloc_cache;
+    if (unlikely(cache == 0))
+        return malloc_small_slow(c, sc, type_id);
+    unsigned bit = ctz64(cache);
+    size_t idx = s->freeindex + bit;
+    size_t next = idx + 1;
+    /* Crossing into the next 64-slot window needs the slow path's cache
+     * refill, except at the span's end. */
+    if (unlikely(idx >= s->nelems || ((next % 64) == 0 && next != s->nelems)))
+        return malloc_small_slow(c, sc, type_id);
+    s->alloc_cache = (cache >> bit) >> 1;
+    s->freeindex = (uint16_t)next;
+    span_count_alloc(s);
+    if (unlikely(s->needzero))
+        return malloc_small_finish(c, s, idx, type_id);
+    if ((type_id | (uintptr_t)s->type_ids) != 0) {
+        if (unlikely(s->type_ids == NULL))
+            return malloc_small_finish(c, s, idx, type_id);
+        s->type_ids[idx] = type_id;
+    }
+    atomic_store_explicit(&s->freeindex_for_scan, (uint16_t)next, memory_order_release);
+    mcache_count(c, s->elemsize);
+    return (void *)span_object_base(s, idx);
 }
 
 static NOINLINE void *malloc_large(size_t size, const tc_type *t, bool noscan)
