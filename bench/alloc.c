@@ -48,8 +48,31 @@
 
 #include <pthread.h>
 
-#include <mimalloc.h>
+#include <dlfcn.h>
 #include <tricolor.h>
+
+/* mimalloc is loaded with dlopen(RTLD_LOCAL) rather than linked: Debian's
+ * libmimalloc also defines malloc and __libc_malloc, so linking it would
+ * silently replace glibc's allocator in the "malloc" column. */
+#define MIMALLOC_SONAME "libmimalloc.so.2"
+static void *(*mi_malloc)(size_t size);
+static int (*mi_version)(void);
+
+static void mimalloc_load(void)
+{
+    void *h = dlopen(MIMALLOC_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        fprintf(stderr, "alloc: cannot load %s (install libmimalloc2.0): %s\n", MIMALLOC_SONAME,
+                dlerror());
+        exit(1);
+    }
+    *(void **)&mi_malloc = dlsym(h, "mi_malloc");
+    *(void **)&mi_version = dlsym(h, "mi_version");
+    if (mi_malloc == NULL || mi_version == NULL) {
+        fprintf(stderr, "alloc: %s lacks mi_malloc or mi_version\n", MIMALLOC_SONAME);
+        exit(1);
+    }
+}
 
 /* ---- Parameters -------------------------------------------------------- */
 
@@ -74,6 +97,8 @@ static const char *const system_names[NSYS] = {"tricolor", "malloc", "mimalloc"}
 struct params {
     size_t budget_mib; /* bytes each thread allocates per measurement, MiB */
     int    reps;
+    int    one_system; /* --one: -1 for the full table, else the system to run */
+    size_t one_size;   /* --one: the object size */
 };
 
 /* ---- Small helpers ----------------------------------------------------- */
@@ -147,12 +172,15 @@ static double geomean(const double *v, int n)
 static _Noreturn void usage(FILE *out, int status)
 {
     fprintf(out,
-            "usage: alloc [--quick] [--budget-mib N] [--reps N]\n"
+            "usage: alloc [--quick] [--budget-mib N] [--reps N] [--one SYSTEM SIZE]\n"
             "  --quick         budget %d MiB, %d reps (smoke test)\n"
             "  --budget-mib N  bytes each thread allocates per measurement, in MiB\n"
             "                  (1..%d, default %d)\n"
             "  --reps N        repetitions per measurement; the median is reported\n"
-            "                  (1..%d, default %d)\n",
+            "                  (1..%d, default %d)\n"
+            "  --one SYSTEM SIZE  one measurement in this process, one thread, no\n"
+            "                  table (tricolor, malloc or mimalloc; SIZE in bytes):\n"
+            "                  for bench/alloc_instructions.sh under callgrind\n",
             QUICK_BUDGET_MIB, QUICK_REPS, MAX_BUDGET_MIB, DEFAULT_BUDGET_MIB,
             MAX_REPS, DEFAULT_REPS);
     exit(status);
@@ -179,7 +207,7 @@ static long parse_count(const char *opt, const char *arg, long max)
 /* Explicit --budget-mib / --reps win over --quick, whatever the order. */
 static struct params parse_args(int argc, char **argv)
 {
-    struct params p = {DEFAULT_BUDGET_MIB, DEFAULT_REPS};
+    struct params p = {DEFAULT_BUDGET_MIB, DEFAULT_REPS, -1, 0};
     long budget = 0, reps = 0;
     int quick = 0;
 
@@ -193,6 +221,20 @@ static struct params parse_args(int argc, char **argv)
         } else if (strcmp(a, "--reps") == 0) {
             reps = parse_count(a, argv[i + 1], MAX_REPS);
             i++;
+        } else if (strcmp(a, "--one") == 0) {
+            if (i + 2 >= argc) {
+                fprintf(stderr, "alloc: --one needs a system and a size\n");
+                usage(stderr, 2);
+            }
+            for (int y = 0; y < NSYS; y++)
+                if (strcmp(argv[i + 1], system_names[y]) == 0)
+                    p.one_system = y;
+            if (p.one_system < 0) {
+                fprintf(stderr, "alloc: --one: unknown system '%s'\n", argv[i + 1]);
+                usage(stderr, 2);
+            }
+            p.one_size = (size_t)parse_count(a, argv[i + 2], 1L << 30);
+            i += 2;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout, 0);
         } else {
@@ -245,7 +287,9 @@ static _Noreturn void alloc_failed(const struct worker *w, size_t i)
         }                                                                      \
     } while (0)
 
-static void alloc_loop(const struct worker *w)
+/* noinline: bench/alloc_instructions.sh counts the instructions executed
+ * inside this function with callgrind's --toggle-collect. */
+__attribute__((noinline)) static void alloc_loop(const struct worker *w)
 {
     void **slots = w->slots;
     size_t n = w->count, size = w->size;
@@ -409,12 +453,21 @@ static void print_header(const struct params *p)
 int main(int argc, char **argv)
 {
     struct params p = parse_args(argc, argv);
+    mimalloc_load();
     size_t budget_bytes = p.budget_mib * 1024 * 1024;
     size_t ncells = NSIZES * NTHREADCFG * NSYS;
     double *samples = malloc(ncells * (size_t)p.reps * sizeof(double));
 
     if (samples == NULL)
         die("out of memory for results", NULL);
+    if (p.one_system >= 0) {
+        size_t count = budget_bytes / p.one_size ? budget_bytes / p.one_size : 1;
+        double ns = run_measurement((enum system)p.one_system, p.one_size, 1, budget_bytes);
+        printf("%s %zu bytes: %zu allocations, %.1f ns each\n", system_names[p.one_system],
+               p.one_size, count, ns);
+        free(samples);
+        return 0;
+    }
     print_header(&p);
 
     /* samples[((size * NTHREADCFG + threads) * NSYS + system) * reps + rep] */

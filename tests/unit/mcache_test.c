@@ -21,22 +21,22 @@ static void test_refill_cycle(void)
 {
     spanclass_t sc = make_spanclass(size_to_class(64), 1);
     mcache *c = tls_mcache;
-    EXPECT(c->alloc[sc] == &empty_span);
+    EXPECT(mcache_span(c, sc) == &empty_span);
     void *first = tc_alloc_noscan(64);
     REQUIRE(first != NULL);
-    span *s = c->alloc[sc];
+    span *s = mcache_span(c, sc);
     EXPECT(s != &empty_span);
     EXPECT(s->list == NULL);
     EXPECT_EQ(atomic_load(&s->sweepgen), atomic_load(&heap.sweepgen) + 3);
     /* Fill the span; the next allocation must move to another span. */
     for (size_t i = 1; i < s->nelems; i++)
         REQUIRE(tc_alloc_noscan(64) != NULL);
-    EXPECT(c->alloc[sc] == s);
+    EXPECT(mcache_span(c, sc) == s);
     EXPECT_EQ(atomic_load(&s->alloc_count), s->nelems);
     void *next = tc_alloc_noscan(64);
     REQUIRE(next != NULL);
-    EXPECT(c->alloc[sc] != s);
-    EXPECT(span_of_heap((uintptr_t)next) == c->alloc[sc]);
+    EXPECT(mcache_span(c, sc) != s);
+    EXPECT(span_of_heap((uintptr_t)next) == mcache_span(c, sc));
     mcentral *mc = &central[sc];
     unsigned half = sweep_swept_index(atomic_load(&heap.sweepgen));
     EXPECT(s->list == &mc->full[half]);
@@ -54,7 +54,7 @@ static void *allocate_then_detach(void *arg)
     spanclass_t sc = make_spanclass(size_to_class(256), 0);
     for (int i = 0; i < 5; i++)
         REQUIRE(tc_alloc(256) != NULL);
-    partial_span = tls_mcache->alloc[sc];
+    partial_span = mcache_span(tls_mcache, sc);
     tc_thread_detach();
     EXPECT(tls_mcache == &mcache_unattached);
     return NULL;

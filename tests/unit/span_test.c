@@ -54,6 +54,21 @@ static void test_walk_fresh_and_patterned(void)
     heap_free_span(s);
 }
 
+static void test_walk_stops_at_nelems(void)
+{
+    /* 48-byte class: 170 slots, the last window holds 42. */
+    span *s = heap_alloc_span(1, make_spanclass(4, 1));
+    REQUIRE(s != NULL);
+    EXPECT_EQ(s->nelems, 170);
+    size_t n = 0;
+    while (span_next_free_index(s) < s->nelems)
+        n++;
+    EXPECT_EQ(n, 170);
+    EXPECT(bit_get(s->alloc_bits, 170) && bit_get(s->alloc_bits, 191));
+    s->freeindex = 0;
+    heap_free_span(s);
+}
+
 static void test_small_span_counts(void)
 {
     /* Class 66 (32 KiB objects, 4 pages): one word of bits, 1 object. */
@@ -96,9 +111,12 @@ static void test_verify_catches_bad_counts(void)
     EXPECT(span_verify(s) != 0);
     atomic_store(&s->alloc_count, 5);
     EXPECT_EQ(span_verify(s), 0);
-    bit_set(s->alloc_bits, s->nelems); /* a bit past the end */
+    bit_clear(s->alloc_bits, s->nelems); /* a bit past the end offered as free */
     EXPECT(span_verify(s) != 0);
-    bit_clear(s->alloc_bits, s->nelems);
+    bit_set(s->alloc_bits, s->nelems);
+    bit_set(s->mark_bits, s->nelems + 1); /* a mark past the end */
+    EXPECT(span_verify(s) != 0);
+    bit_clear(s->mark_bits, s->nelems + 1);
     s->freeindex = 0;
     atomic_store(&s->alloc_count, 0);
     heap_free_span(s);
@@ -108,6 +126,7 @@ int main(void)
 {
     REQUIRE(tc_init(NULL) == 0);
     RUN(test_walk_fresh_and_patterned);
+    RUN(test_walk_stops_at_nelems);
     RUN(test_small_span_counts);
     RUN(test_lookup_and_type_ids);
     RUN(test_verify_catches_bad_counts);
