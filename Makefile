@@ -94,7 +94,7 @@ $(BUILD)/bench/page_heap: bench/page_heap.c $(LIB_INT)
 
 $(BUILD)/bench/alloc: bench/alloc.c $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ -lmimalloc $(LDLIBS)
+	$(CC) $(CFLAGS_BASE) $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ -ldl $(LDLIBS)
 
 test: lib tests examples benches
 	@BUILD=$(BUILD) LIB_SO=$(LIB_SO) sh tests/run.sh

@@ -4,10 +4,16 @@
  *
  * Design (Go 1.11's sparse heap, seed 004):
  *  - The heap grows in arenas of ARENA_SIZE bytes, each aligned to its
- *    size.  Reservations are made at a hint address (first
- *    ARENA_HINT_START, then the end of the previous reservation) so the
- *    heap normally grows contiguously; when the OS will not give the hinted
- *    range, any aligned range is taken and the hint moves past it.
+ *    size.  Reservations are made at a hint so the heap grows contiguously:
+ *    first ARENA_HINT_START (Go's), then just above the highest or just
+ *    below the lowest reservation so far.  When neither is free (under
+ *    AddressSanitizer the first hint is in its shadow memory; Linux places
+ *    mappings top-down, so the space above a kernel-chosen range is often
+ *    taken), any aligned range is taken and the hints restart around it,
+ *    as Go adds hints both up and down.
+ *  - The page allocator's summary memory for a new range is committed
+ *    before any of its arenas is registered, so a failure cannot leave an
+ *    arena in the index that the page allocator does not know.
  *  - Each arena has off-heap metadata (struct arena): the page -> span map,
  *    per-page bits for the collector, and the page allocator's bitmaps.
  *  - arena_index maps an address to that metadata in O(1): the arena number
@@ -34,25 +40,44 @@
 
 _Atomic(arena_l2 *) arena_index[(size_t)1 << ARENA_L1_BITS];
 
-static uintptr_t arena_hint = ARENA_HINT_START; /* under the heap lock */
+/* Under the heap lock: the next reservation is tried at hint_up, then at
+ * hint_down - size (0: no such hint). */
+static uintptr_t hint_up = ARENA_HINT_START, hint_down;
 static arena **all_arenas;                       /* under the heap lock */
 static size_t all_arenas_len, all_arenas_cap;
 
-/* Reserves `size` bytes aligned to ARENA_SIZE, preferably at the hint. */
-static uintptr_t arena_reserve(size_t size)
+/* Reserves exactly [at, at + size), or returns 0. */
+static uintptr_t arena_reserve_at(uintptr_t at, size_t size)
 {
-    void *p = sys_reserve((void *)arena_hint, size);
-    if (p == (void *)arena_hint) {
-        arena_hint += size;
-        return (uintptr_t)p;
-    }
+    if (at == 0 || (at + size) >> HEAP_ADDR_BITS || at + size < at)
+        return 0;
+    void *p = sys_reserve((void *)at, size);
+    if (p == (void *)at)
+        return at;
     if (p != NULL)
         sys_release(p, size);
+    return 0;
+}
+
+/* Reserves `size` bytes aligned to ARENA_SIZE, preferably next to the
+ * heap's existing ranges. */
+static uintptr_t arena_reserve(size_t size)
+{
+    uintptr_t base = arena_reserve_at(hint_up, size);
+    if (base != 0) {
+        hint_up = base + size;
+        return base;
+    }
+    if (hint_down >= size && (base = arena_reserve_at(hint_down - size, size)) != 0) {
+        hint_down = base;
+        return base;
+    }
     /* Over-reserve by one arena and trim to alignment. */
-    p = sys_reserve(NULL, size + ARENA_SIZE);
+    void *p = sys_reserve(NULL, size + ARENA_SIZE);
     if (p == NULL)
         return 0;
-    uintptr_t raw = (uintptr_t)p, base = align_up(raw, ARENA_SIZE);
+    uintptr_t raw = (uintptr_t)p;
+    base = align_up(raw, ARENA_SIZE);
     if (base > raw)
         sys_release(p, base - raw);
     uintptr_t tail = raw + size + ARENA_SIZE - (base + size);
@@ -62,7 +87,8 @@ static uintptr_t arena_reserve(size_t size)
         sys_release((void *)base, size);
         return 0;
     }
-    arena_hint = base + size;
+    hint_up = base + size;
+    hint_down = base;
     return base;
 }
 
@@ -113,7 +139,7 @@ uintptr_t arena_grow(size_t size, size_t *grown)
     uintptr_t base = arena_reserve(size);
     if (base == 0)
         return 0;
-    if (sys_map((void *)base, size, MEMSTAT_HEAP) != 0) {
+    if (page_alloc_commit(base, size) != 0 || sys_map((void *)base, size, MEMSTAT_HEAP) != 0) {
         sys_release((void *)base, size);
         return 0;
     }
@@ -147,5 +173,6 @@ void arena_free_all(void)
         atomic_store_explicit(&arena_index[i], NULL, memory_order_relaxed);
     all_arenas = NULL;
     all_arenas_len = all_arenas_cap = 0;
-    arena_hint = ARENA_HINT_START;
+    hint_up = ARENA_HINT_START;
+    hint_down = 0;
 }

@@ -68,8 +68,12 @@ static inline size_t arena_page_index(uintptr_t addr)
 }
 
 /* Under the heap lock: reserves and maps at least `size` bytes of new,
- * contiguous arenas (rounded up to ARENA_SIZE), creates their metadata,
- * enters them in the index and the list.  Returns the base or 0. */
+ * contiguous arenas (rounded up to ARENA_SIZE), commits the page
+ * allocator's summaries for them, creates their metadata, enters them in
+ * the index and the list.  Returns the base (and *grown, the bytes
+ * registered, which may fall short of the request only when arena
+ * metadata could not be allocated) or 0.  The caller hands
+ * [base, base + *grown) to page_alloc_grow, which then cannot fail. */
 uintptr_t arena_grow(size_t size, size_t *grown);
 
 /* Under the heap lock: the list of all arenas.  The array is never freed

@@ -7,7 +7,8 @@
  * count-trailing-zeros of alloc_cache, with no lock and no atomic
  * read-modify-write.  When the 64-slot window is used up or the span is
  * full, the slow path (malloc_small_slow) advances through the alloc bits or
- * refills from the mcentral, which may grow the heap.  Large: a span of its
+ * refills from the mcentral, which may grow the heap.  Objects are
+ * counted per span when it leaves the cache (mcache.h), not one by one.  Large: a span of its
  * own straight from the heap.
  *
  * Zeroing: memory is zero as the API promises.  A span made from pages the
@@ -39,7 +40,7 @@ static COLD void malloc_unattached(void)
 
 /* Everything after a slot was taken that is not on the fast path: zeroing
  * dirty memory, creating the span's type-id array.  Returns the object. */
-static NOINLINE void *malloc_small_finish(mcache *c, span *s, size_t idx, uint16_t type_id)
+static NOINLINE void *malloc_small_finish(span *s, size_t idx, uint16_t type_id)
 {
     void *p = (void *)span_object_base(s, idx);
     if (s->needzero)
@@ -47,7 +48,6 @@ static NOINLINE void *malloc_small_finish(mcache *c, span *s, size_t idx, uint16
     if ((type_id | (uintptr_t)s->type_ids) != 0 && unlikely(span_set_type_id(s, idx, type_id) != 0))
         p = NULL; /* no memory for the id array: the slot stays used until swept */
     atomic_store_explicit(&s->freeindex_for_scan, s->freeindex, memory_order_release);
-    mcache_count(c, s->elemsize);
     return p;
 }
 
@@ -59,53 +59,51 @@ static inline void span_count_alloc(span *s)
 }
 
 /* The slow half of small allocation: the next free slot of class sc,
- * refilling the cache when its span is full.  NULL when out of memory. */
+ * loading the next 64-slot window or refilling the cache when its span is
+ * full.  NULL when out of memory. */
 static NOINLINE void *malloc_small_slow(mcache *c, spanclass_t sc, uint16_t type_id)
 {
     if (c == &mcache_unattached)
         malloc_unattached();
-    span *s = c->alloc[sc];
+    span *s = mcache_span(c, sc);
     size_t idx = span_next_free_index(s);
     if (idx == s->nelems) {
         if (mcache_refill(c, sc) != 0)
             return NULL;
-        s = c->alloc[sc];
+        s = mcache_span(c, sc);
         idx = span_next_free_index(s);
         CHECK(idx < s->nelems);
     }
     span_count_alloc(s);
-    return malloc_small_finish(c, s, idx, type_id);
+    return malloc_small_finish(s, idx, type_id);
 }
 
-/* The fast path.  Every call out of it is a tail call, so the common case
- * is a leaf that saves no registers. */
+/* The fast path: a free slot from the cached span's alloc_cache.  The bits
+ * past a span's last slot are never free and a window's cache reads 0 once
+ * used up, so one test covers "span full", "window used up" and "nothing
+ * cached" (empty_span).  Every call out of here is a tail call, so the
+ * common case is a leaf that saves no registers. */
 static inline void *malloc_small(size_t size, uint16_t type_id, bool noscan)
 {
     mcache *c = tls_mcache;
     spanclass_t sc = make_spanclass(size_to_class(size), noscan);
-    span *s = c->alloc[sc];
+    span *s = mcache_span(c, sc);
     uint64_t cache = s->alloc_cache;
     if (unlikely(cache == 0))
         return malloc_small_slow(c, sc, type_id);
     unsigned bit = ctz64(cache);
     size_t idx = s->freeindex + bit;
-    size_t next = idx + 1;
-    /* Crossing into the next 64-slot window needs the slow path's cache
-     * refill, except at the span's end. */
-    if (unlikely(idx >= s->nelems || ((next % 64) == 0 && next != s->nelems)))
-        return malloc_small_slow(c, sc, type_id);
     s->alloc_cache = (cache >> bit) >> 1;
-    s->freeindex = (uint16_t)next;
+    s->freeindex = (uint16_t)(idx + 1);
     span_count_alloc(s);
     if (unlikely(s->needzero))
-        return malloc_small_finish(c, s, idx, type_id);
+        return malloc_small_finish(s, idx, type_id);
     if ((type_id | (uintptr_t)s->type_ids) != 0) {
         if (unlikely(s->type_ids == NULL))
-            return malloc_small_finish(c, s, idx, type_id);
+            return malloc_small_finish(s, idx, type_id);
         s->type_ids[idx] = type_id;
     }
-    atomic_store_explicit(&s->freeindex_for_scan, (uint16_t)next, memory_order_release);
-    mcache_count(c, s->elemsize);
+    atomic_store_explicit(&s->freeindex_for_scan, (uint16_t)(idx + 1), memory_order_release);
     return (void *)span_object_base(s, idx);
 }
 
@@ -128,33 +126,47 @@ static NOINLINE void *malloc_large(size_t size, const tc_type *t, bool noscan)
     atomic_store_explicit(&s->large_type, t, memory_order_relaxed);
     atomic_store_explicit(&s->freeindex_for_scan, 1, memory_order_release);
     mcentral_add_large(&central[sc], s);
-    mcache_count(c, s->elemsize);
+    mcache_count(c, 1, s->elemsize);
     return (void *)s->start;
+}
+
+/* size 0 and large objects: everything but the small fast path. */
+static NOINLINE void *malloc_other(size_t size, const tc_type *t, bool noscan)
+{
+    if (size == 0)
+        return zerobase;
+    return malloc_large(size, t, noscan);
+}
+
+/* Inlined into each entry point, so that constant arguments fold away.
+ * size - 1 wraps for size 0, sending it off the fast path with the large
+ * sizes in one comparison. */
+static inline void *malloc_inline(size_t size, const tc_type *t, bool noscan)
+{
+    if (likely(size - 1 < MAX_SMALL_SIZE))
+        return malloc_small(size, t ? t->id : 0, noscan);
+    return malloc_other(size, t, noscan);
 }
 
 void *malloc_gc(size_t size, const tc_type *t, bool noscan)
 {
-    if (unlikely(size == 0))
-        return zerobase;
-    if (likely(size <= MAX_SMALL_SIZE))
-        return malloc_small(size, t ? t->id : 0, noscan);
-    return malloc_large(size, t, noscan);
+    return malloc_inline(size, t, noscan);
 }
 
 TC_API void *tc_alloc(size_t size)
 {
-    return malloc_gc(size, NULL, false);
+    return malloc_inline(size, NULL, false);
 }
 
 TC_API void *tc_alloc_noscan(size_t size)
 {
-    return malloc_gc(size, NULL, true);
+    return malloc_inline(size, NULL, true);
 }
 
 TC_API void *tc_new(const tc_type *t)
 {
     type_check(t, "tc_new");
-    return malloc_gc(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
+    return malloc_inline(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
 }
 
 TC_API void *tc_new_array(const tc_type *t, size_t n)
@@ -162,5 +174,5 @@ TC_API void *tc_new_array(const tc_type *t, size_t n)
     type_check(t, "tc_new_array");
     if (n != 0 && t->size > SIZE_MAX / n)
         return NULL;
-    return malloc_gc(t->size * n, t, t->n_ptrs == 0 && t->scan == NULL);
+    return malloc_inline(t->size * n, t, t->n_ptrs == 0 && t->scan == NULL);
 }

@@ -27,27 +27,70 @@ void mcache_init(mcache *c)
 {
     memset(c, 0, sizeof *c);
     for (unsigned i = 0; i < NUM_SPAN_CLASSES; i++)
-        c->alloc[i] = &empty_span;
+        atomic_store_explicit(&c->alloc[i], &empty_span, memory_order_relaxed);
+}
+
+/* Takes the cached span of class sc out of the cache, moving its
+ * allocation count into the cache's counters inside a seqlock write. */
+static span *mcache_take(mcache *c, spanclass_t sc)
+{
+    span *s = mcache_span(c, sc);
+    if (s == &empty_span)
+        return NULL;
+    uint32_t seq = atomic_load_explicit(&c->stats_seq, memory_order_relaxed);
+    atomic_store_explicit(&c->stats_seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    uint64_t n = (uint64_t)atomic_load_explicit(&s->alloc_count, memory_order_relaxed) -
+                 atomic_load_explicit(&s->alloc_count_before_cache, memory_order_relaxed);
+    mcache_count(c, n, n * s->elemsize);
+    atomic_store_explicit(&c->alloc[sc], &empty_span, memory_order_relaxed);
+    atomic_store_explicit(&c->stats_seq, seq + 2, memory_order_release);
+    return s;
 }
 
 int mcache_refill(mcache *c, spanclass_t sc)
 {
-    span *old = c->alloc[sc];
-    if (old != &empty_span)
+    span *old = mcache_take(c, sc);
+    if (old != NULL)
         mcentral_uncache_span(&central[sc], old);
-    c->alloc[sc] = &empty_span;
     span *s = mcentral_cache_span(&central[sc]);
     if (s == NULL)
         return -1;
-    c->alloc[sc] = s;
+    atomic_store_explicit(&c->alloc[sc], s, memory_order_release);
     return 0;
 }
 
 void mcache_release_all(mcache *c)
 {
     for (unsigned i = 0; i < NUM_SPAN_CLASSES; i++) {
-        if (c->alloc[i] != &empty_span)
-            mcentral_uncache_span(&central[i], c->alloc[i]);
-        c->alloc[i] = &empty_span;
+        span *s = mcache_take(c, (spanclass_t)i);
+        if (s != NULL)
+            mcentral_uncache_span(&central[i], s);
+    }
+}
+
+void mcache_read_counts(mcache *c, uint64_t *objects, uint64_t *bytes)
+{
+    for (;;) {
+        uint32_t seq = atomic_load_explicit(&c->stats_seq, memory_order_acquire);
+        if (seq & 1)
+            continue;
+        uint64_t n = atomic_load_explicit(&c->mallocs, memory_order_relaxed);
+        uint64_t b = atomic_load_explicit(&c->alloc_bytes, memory_order_relaxed);
+        for (unsigned i = 0; i < NUM_SPAN_CLASSES; i++) {
+            span *s = atomic_load_explicit(&c->alloc[i], memory_order_acquire);
+            if (s == &empty_span)
+                continue;
+            uint64_t d = (uint64_t)atomic_load_explicit(&s->alloc_count, memory_order_relaxed) -
+                         atomic_load_explicit(&s->alloc_count_before_cache, memory_order_relaxed);
+            n += d;
+            b += d * s->elemsize;
+        }
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&c->stats_seq, memory_order_relaxed) == seq) {
+            *objects = n;
+            *bytes = b;
+            return;
+        }
     }
 }

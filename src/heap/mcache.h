@@ -10,15 +10,27 @@
 #include "span.h"
 
 typedef struct mcache {
-    /* One span per span class, owned by this cache's thread.  Classes with
+    /* One span per span class, owned by this cache's thread (relaxed
+     * loads on the fast path; release stores when a span is installed, so
+     * tc_read_stats sees its alloc_count_before_cache).  Classes with
      * nothing cached point at empty_span, which has no free slot, so the
      * fast path needs no "is there a span?" test. */
-    span *alloc[NUM_SPAN_CLASSES];
-    /* Allocation counters: written by the owner (relaxed), read by
-     * tc_read_stats under the thread registry lock. */
+    _Atomic(span *) alloc[NUM_SPAN_CLASSES];
+    /* Allocation counters, as Go keeps them: objects are counted per span
+     * when the span leaves the cache (alloc_count - alloc_count_before_cache),
+     * large objects one by one.  Owner writes (relaxed).  A reader adds the
+     * in-flight counts of the cached spans; stats_seq is odd while the
+     * owner moves a span's count into these fields, so the reader retries
+     * instead of counting it twice (a seqlock). */
+    _Atomic uint32_t stats_seq;
     _Atomic uint64_t mallocs;
     _Atomic uint64_t alloc_bytes;
 } mcache;
+
+static inline span *mcache_span(mcache *c, spanclass_t sc)
+{
+    return atomic_load_explicit(&c->alloc[sc], memory_order_relaxed);
+}
 
 /* The sentinel span: nelems = 0, alloc_cache = 0. */
 extern span empty_span;
@@ -38,13 +50,19 @@ int  mcache_refill(mcache *c, spanclass_t sc);
 /* Gives every cached span back to its mcentral (thread detach). */
 void mcache_release_all(mcache *c);
 
-static inline void mcache_count(mcache *c, size_t bytes)
+/* Adds objects and bytes to the cache's counters.  Owner only. */
+static inline void mcache_count(mcache *c, uint64_t objects, uint64_t bytes)
 {
-    atomic_store_explicit(&c->mallocs, atomic_load_explicit(&c->mallocs, memory_order_relaxed) + 1,
+    atomic_store_explicit(&c->mallocs,
+                          atomic_load_explicit(&c->mallocs, memory_order_relaxed) + objects,
                           memory_order_relaxed);
     atomic_store_explicit(&c->alloc_bytes,
                           atomic_load_explicit(&c->alloc_bytes, memory_order_relaxed) + bytes,
                           memory_order_relaxed);
 }
+
+/* Reads the objects and bytes allocated through c so far, including the
+ * spans it caches now.  Any thread; consistent for c. */
+void mcache_read_counts(mcache *c, uint64_t *objects, uint64_t *bytes);
 
 #endif

@@ -82,7 +82,9 @@ span *mcentral_cache_span(mcentral *c)
     /* Point alloc_cache at freeindex. */
     span_refill_alloc_cache(s, align_down(s->freeindex, 64));
     s->alloc_cache >>= s->freeindex % 64;
-    s->alloc_count_before_cache = atomic_load_explicit(&s->alloc_count, memory_order_relaxed);
+    atomic_store_explicit(&s->alloc_count_before_cache,
+                          atomic_load_explicit(&s->alloc_count, memory_order_relaxed),
+                          memory_order_relaxed);
     return s;
 }
 

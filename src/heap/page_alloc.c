@@ -241,6 +241,12 @@ void page_alloc_free_all(void)
     memset(&pa, 0, sizeof pa);
 }
 
+int page_alloc_commit(uintptr_t base, size_t size)
+{
+    CHECK(is_aligned(base, CHUNK_SIZE) && is_aligned(size, CHUNK_SIZE) && size > 0);
+    return summaries_commit(base >> CHUNK_SHIFT, ((base + size) >> CHUNK_SHIFT) - 1);
+}
+
 int page_alloc_grow(uintptr_t base, size_t size)
 {
     CHECK(is_aligned(base, CHUNK_SIZE) && is_aligned(size, CHUNK_SIZE) && size > 0);

@@ -30,9 +30,14 @@ typedef struct palloc_chunk {
 int  page_alloc_init(void);       /* reserves the summary levels; TC_ENOMEM */
 void page_alloc_free_all(void);   /* tc_shutdown: releases them */
 
+/* Commits the summary memory that [base, base + size) will need, before
+ * its arenas are registered (so that adding them cannot fail half way).
+ * Returns 0 or TC_ENOMEM. */
+int page_alloc_commit(uintptr_t base, size_t size);
+
 /* Adds [base, base + size), chunk-aligned, whose arenas are registered, as
  * free pages that were never used (so they count as released and zero).
- * Returns 0 or TC_ENOMEM (summary memory could not be committed). */
+ * Returns 0, or TC_ENOMEM if page_alloc_commit was not done and fails. */
 int page_alloc_grow(uintptr_t base, size_t size);
 
 /* First fit by address: the lowest run of npages free pages, marked in use.

@@ -125,7 +125,9 @@ static bool heap_grow(size_t npages)
     uintptr_t base = arena_grow(npages << PAGE_SHIFT, &grown);
     if (base == 0)
         return false;
-    return page_alloc_grow(base, grown) == 0;
+    /* arena_grow committed the summaries: this cannot fail. */
+    CHECK(page_alloc_grow(base, grown) == 0);
+    return true;
 }
 
 static void span_map_pages(span *s, span *value)

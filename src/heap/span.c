@@ -48,7 +48,7 @@ int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needz
     s->freeindex = 0;
     s->alloc_cache = 0;
     s->needzero = needzero;
-    s->alloc_count_before_cache = 0;
+    atomic_store_explicit(&s->alloc_count_before_cache, 0, memory_order_relaxed);
     atomic_store_explicit(&s->alloc_count, 0, memory_order_relaxed);
     atomic_store_explicit(&s->freeindex_for_scan, 0, memory_order_relaxed);
     s->type_ids = NULL;
@@ -59,6 +59,8 @@ int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needz
         span_release_bits(s);
         return -1;
     }
+    for (size_t i = s->nelems; i < bit_words(s->nelems) * 64; i++)
+        bit_set(s->alloc_bits, i);
     span_refill_alloc_cache(s, 0);
     return 0;
 }
@@ -85,11 +87,16 @@ void span_refill_alloc_cache(span *s, size_t idx)
 size_t span_next_free_index(span *s)
 {
     size_t idx = s->freeindex, nelems = s->nelems;
-    if (idx == nelems)
+    if (idx >= nelems)
         return nelems;
     uint64_t cache = s->alloc_cache;
+    if (cache == 0 && idx % 64 == 0) {
+        /* freeindex just reached this window: load it. */
+        span_refill_alloc_cache(s, idx);
+        cache = s->alloc_cache;
+    }
     while (cache == 0) {
-        /* The rest of this 64-slot window is allocated: move to the next. */
+        /* The rest of this window is allocated: move to the next. */
         idx = align_down(idx, 64) + 64;
         if (idx >= nelems) {
             s->freeindex = (uint16_t)nelems;
@@ -98,17 +105,10 @@ size_t span_next_free_index(span *s)
         span_refill_alloc_cache(s, idx);
         cache = s->alloc_cache;
     }
-    unsigned bit = ctz64(cache);
-    size_t result = idx + bit;
-    if (result >= nelems) {
-        s->freeindex = (uint16_t)nelems;
-        return nelems;
-    }
-    s->alloc_cache = (cache >> bit) >> 1;
-    idx = result + 1;
-    if (idx % 64 == 0 && idx != nelems)
-        span_refill_alloc_cache(s, idx);
-    s->freeindex = (uint16_t)idx;
+    size_t result = idx + ctz64(cache);
+    CHECK(result < nelems); /* the bits past nelems are set */
+    s->alloc_cache = (cache >> ctz64(cache)) >> 1;
+    s->freeindex = (uint16_t)(result + 1);
     return result;
 }
 
@@ -138,8 +138,8 @@ size_t span_verify(const span *s)
     for (size_t i = 0; i < s->nelems; i++)
         counted += i < fi || bit_get(s->alloc_bits, i);
     bad += counted != atomic_load(&s->alloc_count);
-    /* Bits past nelems must be clear in both maps. */
+    /* Past nelems: alloc bits set, mark bits clear. */
     for (size_t i = s->nelems; i < bit_words(s->nelems) * 64; i++)
-        bad += bit_get(s->alloc_bits, i) || bit_get(s->mark_bits, i);
+        bad += !bit_get(s->alloc_bits, i) || bit_get(s->mark_bits, i);
     return bad;
 }

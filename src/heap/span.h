@@ -45,10 +45,12 @@ typedef struct span {
     uint16_t freeindex;     /* slots below are allocated; == nelems: full */
     uint64_t alloc_cache;   /* ~alloc_bits from freeindex: bit 0 = slot freeindex; 1 = free */
     uint8_t needzero;       /* 1: free slots may hold garbage and must be zeroed */
-    uint16_t alloc_count_before_cache; /* alloc_count when the current owner took it */
 
     /* Read by other threads without the owner's cooperation: */
     _Atomic uint16_t alloc_count;        /* slots allocated; owner writes, relaxed */
+    /* alloc_count when the current cache took the span; written by the
+     * owner before it publishes the span in its cache (relaxed). */
+    _Atomic uint16_t alloc_count_before_cache;
     /* The freeindex as of the last completely initialised object: a
      * concurrent reader (tc_base, the heap walker, later conservative
      * scanning) treats slot i as allocated iff i < freeindex_for_scan or
@@ -61,10 +63,13 @@ typedef struct span {
      * h + 1 cached before the sweep began, h + 3 swept and cached. */
     _Atomic uint32_t sweepgen;
 
-    /* nelems bits each, off-heap (blockalloc).  alloc_bits: 1 = allocated
-     * as of the last sweep; slots handed out since are those below
-     * freeindex.  mark_bits: set by the collector while marking; sweeping
-     * makes them the new alloc_bits. */
+    /* nelems bits each (rounded up to whole words), off-heap (blockalloc).
+     * alloc_bits: 1 = allocated as of the last sweep; slots handed out
+     * since are those below freeindex.  The bits past nelems are always 1,
+     * so alloc_cache never offers a slot past the end and the fast path
+     * needs no bounds check (sweeping must set them in the new bits).
+     * mark_bits: set by the collector while marking (0 past nelems);
+     * sweeping makes them the new alloc_bits. */
     uint64_t *alloc_bits;
     uint64_t *mark_bits;
     /* Per-slot type id (type.h) of typed objects, or NULL while no typed
@@ -74,8 +79,11 @@ typedef struct span {
     _Atomic(const struct tc_type *) large_type;
 } span;
 
-/* Invariant (checked by span_verify): alloc_count = #{i : i < freeindex or
- * alloc_bits[i]}, and freeindex_for_scan <= freeindex <= nelems. */
+/* Invariants (checked by span_verify): alloc_count = #{i < nelems : i <
+ * freeindex or alloc_bits[i]}; freeindex_for_scan <= freeindex <= nelems;
+ * alloc_bits past nelems are 1, mark_bits past nelems are 0.  alloc_cache
+ * holds the free bits of slots freeindex .. the end of freeindex's 64-slot
+ * window, or 0 when freeindex is at a window's start and not yet loaded. */
 
 static inline bool span_is_large(const span *s) { return spanclass_sizeclass(s->spanclass) == 0; }
 static inline bool span_is_noscan(const span *s) { return spanclass_noscan(s->spanclass); }

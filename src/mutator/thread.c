@@ -110,8 +110,10 @@ void thread_count_allocs(uint64_t *mallocs, uint64_t *bytes)
     lock_acquire(&registry.lock);
     uint64_t m = registry.detached_mallocs, b = registry.detached_alloc_bytes;
     for (thread_ctx *t = registry.first; t != NULL; t = t->next) {
-        m += atomic_load_explicit(&t->cache.mallocs, memory_order_relaxed);
-        b += atomic_load_explicit(&t->cache.alloc_bytes, memory_order_relaxed);
+        uint64_t tm, tb;
+        mcache_read_counts(&t->cache, &tm, &tb);
+        m += tm;
+        b += tb;
     }
     lock_release(&registry.lock);
     *mallocs = m;

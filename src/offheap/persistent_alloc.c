@@ -19,6 +19,8 @@
  */
 #include "persistent_alloc.h"
 
+#include <stdint.h>
+
 #include "../base/bits.h"
 #include "../base/lock.h"
 #include "../base/throw.h"
@@ -60,6 +62,8 @@ void *persistent_alloc(size_t size, size_t align, memstat_kind stat)
     CHECK(align != 0 && (align & (align - 1)) == 0 && align <= PERSISTENT_MAX_ALIGN);
     if (size == 0)
         size = 1;
+    if (size > SIZE_MAX - sizeof(mapping_header) - SYS_PAGE_SIZE)
+        return NULL;
     void *p = NULL;
     lock_acquire(&persistent_lock);
     if (size >= PERSISTENT_DIRECT_SIZE) {
