@@ -96,7 +96,7 @@ size_t heap_verify(heap_census *census)
     if (records != heap.spanalloc.inuse)
         bad += report("in-use spans in allspans differ from records handed out", records);
     page_alloc_stats ps = page_alloc_read_stats();
-    if (ps.inuse_pages != cs.pages_in_use)
+    if (ps.inuse_pages != cs.pages_in_use + popcount64(heap.pcache.free))
         bad += report("pages in use over allspans differ from the page allocator's count", cs.pages_in_use);
     if (page_alloc_verify() != 0)
         bad += report("page allocator summaries or counters disagree with its bitmaps", 0);

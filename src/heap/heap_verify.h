@@ -12,7 +12,8 @@ typedef struct heap_census {
 } heap_census;
 
 /* Checks, under the heap lock, with no thread allocating:
- *  - pages in use summed over the all-spans list = the page allocator's count;
+ *  - pages in use summed over the all-spans list, plus the pages in the
+ *    page cache, = the page allocator's count;
  *  - every span record appears in allspans once; every in-use span passes
  *    span_verify, owns the page map entries of its pages and has its
  *    page_in_use bit; no other page maps to a span;

@@ -83,7 +83,7 @@ static NOINLINE void *malloc_small_slow(mcache *c, spanclass_t sc, uint16_t type
  * used up, so one test covers "span full", "window used up" and "nothing
  * cached" (empty_span).  Every call out of here is a tail call, so the
  * common case is a leaf that saves no registers. */
-static inline void *malloc_small(size_t size, uint16_t type_id, bool noscan)
+static inline __attribute__((always_inline)) void *malloc_small(size_t size, uint16_t type_id, bool noscan)
 {
     mcache *c = tls_mcache;
     spanclass_t sc = make_spanclass(size_to_class(size), noscan);
@@ -141,7 +141,7 @@ static NOINLINE void *malloc_other(size_t size, const tc_type *t, bool noscan)
 /* Inlined into each entry point, so that constant arguments fold away.
  * size - 1 wraps for size 0, sending it off the fast path with the large
  * sizes in one comparison. */
-static inline void *malloc_inline(size_t size, const tc_type *t, bool noscan)
+static inline __attribute__((always_inline)) void *malloc_inline(size_t size, const tc_type *t, bool noscan)
 {
     if (likely(size - 1 < MAX_SMALL_SIZE))
         return malloc_small(size, t ? t->id : 0, noscan);

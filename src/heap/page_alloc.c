@@ -166,17 +166,27 @@ static summary sum_merge(const summary *child, int child_level)
     return sum_pack(start, max, run);
 }
 
-/* Recomputes the summaries of chunks [c0, c1] and of their ancestors. */
+/* Recomputes the summaries of chunks [c0, c1] and of their ancestors,
+ * stopping at the first level where none of them changed (the levels above
+ * are then unchanged too). */
 static void summaries_update(size_t c0, size_t c1)
 {
     summary *leaf = pa.levels[SUM_LEVELS - 1];
-    for (size_t c = c0; c <= c1; c++)
-        leaf[c] = chunk_summarize(chunk_of_index(c)->alloc);
-    for (int l = SUM_LEVELS - 2; l >= 0; l--) {
+    bool changed = false;
+    for (size_t c = c0; c <= c1; c++) {
+        summary s = chunk_summarize(chunk_of_index(c)->alloc);
+        changed |= s != leaf[c];
+        leaf[c] = s;
+    }
+    for (int l = SUM_LEVELS - 2; l >= 0 && changed; l--) {
         c0 >>= SUM_FANOUT_BITS;
         c1 >>= SUM_FANOUT_BITS;
-        for (size_t i = c0; i <= c1; i++)
-            pa.levels[l][i] = sum_merge(&pa.levels[l + 1][i << SUM_FANOUT_BITS], l + 1);
+        changed = false;
+        for (size_t i = c0; i <= c1; i++) {
+            summary s = sum_merge(&pa.levels[l + 1][i << SUM_FANOUT_BITS], l + 1);
+            changed |= s != pa.levels[l][i];
+            pa.levels[l][i] = s;
+        }
     }
 }
 
@@ -362,6 +372,48 @@ static uintptr_t page_find(size_t npages)
             a_ = cend_;                                                         \
         }                                                                       \
     } while (0)
+
+bool page_alloc_to_cache(page_cache *pc)
+{
+    CHECK(pc->free == 0);
+    uintptr_t first = page_find(1);
+    if (first == 0)
+        return false;
+    uintptr_t base = align_down(first, (uintptr_t)PAGE_CACHE_PAGES << PAGE_SHIFT);
+    palloc_chunk *ch = chunk_of_index(base >> CHUNK_SHIFT);
+    size_t w = ((base >> PAGE_SHIFT) & (CHUNK_PAGES - 1)) / 64;
+    pc->base = base;
+    pc->free = ~ch->alloc[w];
+    pc->scav = ch->scav[w] & pc->free;
+    ch->alloc[w] = ~(uint64_t)0;
+    ch->scav[w] &= ~pc->free;
+    summaries_update(base >> CHUNK_SHIFT, base >> CHUNK_SHIFT);
+    /* Every page below `first` was in use; now the whole block is. */
+    uintptr_t end = base + ((uintptr_t)PAGE_CACHE_PAGES << PAGE_SHIFT);
+    if (end > pa.search_addr)
+        pa.search_addr = end;
+    pa.stats.inuse_pages += popcount64(pc->free);
+    pa.stats.scav_pages -= popcount64(pc->scav);
+    return true;
+}
+
+uintptr_t page_cache_alloc(page_cache *pc, size_t npages, size_t *scav_pages)
+{
+    if (npages == 0 || npages > PAGE_CACHE_PAGES)
+        return 0;
+    /* Bit i of run: pages i .. i + npages - 1 are all the cache's. */
+    uint64_t run = pc->free;
+    for (size_t k = 1; k < npages && run != 0; k++)
+        run &= pc->free >> k;
+    if (run == 0)
+        return 0;
+    unsigned i = ctz64(run);
+    uint64_t mask = (npages == 64 ? ~(uint64_t)0 : (((uint64_t)1 << npages) - 1)) << i;
+    *scav_pages = popcount64(pc->scav & mask);
+    pc->free &= ~mask;
+    pc->scav &= ~mask;
+    return pc->base + ((uintptr_t)i << PAGE_SHIFT);
+}
 
 uintptr_t page_alloc_alloc(size_t npages, size_t *scav_pages)
 {

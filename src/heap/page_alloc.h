@@ -45,6 +45,25 @@ int page_alloc_grow(uintptr_t base, size_t size);
  * many of its pages had been returned to the OS (and so read as zero). */
 uintptr_t page_alloc_alloc(size_t npages, size_t *scav_pages);
 
+/* A page cache (Go's pageCache): one aligned block of PAGE_CACHE_PAGES
+ * pages taken from the allocator at once, from which small spans are cut
+ * without touching the bitmaps and summaries.  Its pages count as in use
+ * for the page allocator.  Under the heap lock like everything here. */
+#define PAGE_CACHE_PAGES 64
+typedef struct page_cache {
+    uintptr_t base;   /* first page of the block (aligned to 64 pages) */
+    uint64_t free;    /* bit i: page i is the cache's to hand out */
+    uint64_t scav;    /* bit i: page i is free and was returned to the OS */
+} page_cache;
+
+/* Refills an empty cache with the aligned block holding the lowest free
+ * page.  Returns false when no page is free. */
+bool page_alloc_to_cache(page_cache *pc);
+
+/* The lowest run of npages pages in the cache, or 0; *scav_pages as for
+ * page_alloc_alloc. */
+uintptr_t page_cache_alloc(page_cache *pc, size_t npages, size_t *scav_pages);
+
 /* Marks [base, base + npages pages) free again.  The pages stay backed. */
 void page_alloc_free(uintptr_t base, size_t npages);
 

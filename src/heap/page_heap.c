@@ -8,6 +8,11 @@
  *    and zero.  The span record comes from spanalloc, is set up, entered in
  *    the page -> span map of every page it covers and published by storing
  *    state = SPAN_IN_USE with release order.
+ *  - Small-object spans (at most 10 pages) are cut from a page cache, an
+ *    aligned block of PAGE_CACHE_PAGES pages taken from the page allocator
+ *    at once, as Go's per-P page cache: the allocator's bitmaps and
+ *    summaries are then updated once per block instead of once per span.
+ *    Large spans come from the allocator directly, first fit.
  *  - needzero comes from the page allocator: a span whose pages were all
  *    returned to the OS (or never used) reads as zero and is not cleared.
  *  - The all-spans list (seeds 000, 001) records each span record exactly
@@ -20,8 +25,8 @@
  *    so the hook itself cannot fail.
  *
  * Invariants:
- *  - sum of npages over in-use spans in allspans = page allocator's
- *    inuse_pages (heap_verify checks it);
+ *  - sum of npages over in-use spans in allspans + pages in the page
+ *    cache = page allocator's inuse_pages (heap_verify checks it);
  *  - a page maps to a span iff it belongs to an in-use span.
  * Locking: the heap lock, rank LOCK_RANK_HEAP.  Called with no mcentral
  * lock held or with exactly one (mcentral_grow); takes fixalloc and
@@ -130,6 +135,19 @@ static bool heap_grow(size_t npages)
     return true;
 }
 
+/* Pages for a small-object span from the page cache, refilling it when it
+ * is empty.  0 when the cache cannot serve the request (the caller falls
+ * back to the page allocator).  Under the heap lock. */
+static uintptr_t heap_alloc_pages_cached(size_t npages, size_t *scav)
+{
+    uintptr_t base = page_cache_alloc(&heap.pcache, npages, scav);
+    if (base != 0 || heap.pcache.free != 0)
+        return base;
+    if (!page_alloc_to_cache(&heap.pcache) && (!heap_grow(1) || !page_alloc_to_cache(&heap.pcache)))
+        return 0;
+    return page_cache_alloc(&heap.pcache, npages, scav);
+}
+
 static void span_map_pages(span *s, span *value)
 {
     for (size_t i = 0; i < s->npages; i++) {
@@ -150,7 +168,9 @@ span *heap_alloc_span(size_t npages, spanclass_t sc)
         return NULL;
     lock_acquire(&heap.lock);
     size_t scav;
-    uintptr_t base = page_alloc_alloc(npages, &scav);
+    uintptr_t base = spanclass_sizeclass(sc) != 0 ? heap_alloc_pages_cached(npages, &scav) : 0;
+    if (base == 0)
+        base = page_alloc_alloc(npages, &scav);
     if (base == 0) {
         if (!heap_grow(npages) || (base = page_alloc_alloc(npages, &scav)) == 0) {
             lock_release(&heap.lock);
@@ -192,6 +212,7 @@ page_alloc_stats heap_page_stats(void)
 {
     lock_acquire(&heap.lock);
     page_alloc_stats st = page_alloc_read_stats();
+    st.inuse_pages -= popcount64(heap.pcache.free); /* cached pages hold no span */
     lock_release(&heap.lock);
     return st;
 }

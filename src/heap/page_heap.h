@@ -32,6 +32,11 @@ typedef struct heap {
     struct { span **array; size_t cap; } retired[ALLSPANS_MAX_RETIRED];
     int nretired;
 
+    /* Pages for small-object spans (at most 10 pages each), taken from the
+     * page allocator PAGE_CACHE_PAGES at a time so that its summaries are
+     * updated once per block rather than once per span. */
+    page_cache pcache;
+
     /* Sweep generation: grows by 2 each cycle, with the world stopped. */
     _Atomic uint32_t sweepgen;
 

@@ -53,14 +53,17 @@ int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needz
     atomic_store_explicit(&s->freeindex_for_scan, 0, memory_order_relaxed);
     s->type_ids = NULL;
     atomic_store_explicit(&s->large_type, NULL, memory_order_relaxed);
-    s->alloc_bits = blockalloc_alloc(bits_bytes(s));
-    s->mark_bits = blockalloc_alloc(bits_bytes(s));
-    if (s->alloc_bits == NULL || s->mark_bits == NULL) {
+    /* Both maps in one block: alloc bits, then mark bits. */
+    uint64_t *bits = blockalloc_alloc(2 * bits_bytes(s));
+    if (bits == NULL) {
+        s->alloc_bits = s->mark_bits = NULL;
         span_release_bits(s);
         return -1;
     }
-    for (size_t i = s->nelems; i < bit_words(s->nelems) * 64; i++)
-        bit_set(s->alloc_bits, i);
+    s->alloc_bits = bits;
+    s->mark_bits = bits + bit_words(s->nelems);
+    if (s->nelems % 64 != 0)
+        s->alloc_bits[s->nelems / 64] = ~(uint64_t)0 << (s->nelems % 64);
     span_refill_alloc_cache(s, 0);
     return 0;
 }
@@ -68,9 +71,7 @@ int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needz
 void span_release_bits(span *s)
 {
     if (s->alloc_bits != NULL)
-        blockalloc_free(s->alloc_bits, bits_bytes(s));
-    if (s->mark_bits != NULL)
-        blockalloc_free(s->mark_bits, bits_bytes(s));
+        blockalloc_free(s->alloc_bits, 2 * bits_bytes(s));
     if (s->type_ids != NULL)
         blockalloc_free(s->type_ids, (size_t)s->nelems * sizeof(uint16_t));
     s->alloc_bits = s->mark_bits = NULL;

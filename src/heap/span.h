@@ -63,7 +63,8 @@ typedef struct span {
      * h + 1 cached before the sweep began, h + 3 swept and cached. */
     _Atomic uint32_t sweepgen;
 
-    /* nelems bits each (rounded up to whole words), off-heap (blockalloc).
+    /* nelems bits each (rounded up to whole words), off-heap, in one
+     * blockalloc block (mark_bits follow alloc_bits).
      * alloc_bits: 1 = allocated as of the last sweep; slots handed out
      * since are those below freeindex.  The bits past nelems are always 1,
      * so alloc_cache never offers a slot past the end and the fast path

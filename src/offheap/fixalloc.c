@@ -83,7 +83,7 @@ void fixalloc_free(fixalloc *f, void *rec)
 
 /* ---- blockalloc: power-of-two buckets over fixalloc ---------------------- */
 
-#define BLOCK_BUCKETS 9 /* 8, 16, ..., 2048 bytes */
+#define BLOCK_BUCKETS 9 /* 8, 16, ..., BLOCKALLOC_MAX bytes */
 static fixalloc block_buckets[BLOCK_BUCKETS];
 
 static unsigned block_bucket(size_t size)
