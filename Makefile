@@ -70,7 +70,7 @@ $(LIB_INT): $(OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $(OBJS)
 
-$(BUILD)/tests/%_test: tests/unit/%_test.c $(LIB_INT) tests/support/test.h
+$(BUILD)/tests/%_test: tests/unit/%_test.c $(LIB_INT) $(wildcard tests/support/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< $(LIB_INT) -o $@ $(LDLIBS)
 

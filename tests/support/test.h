@@ -57,6 +57,16 @@ static const char *test_current = "";
         fprintf(stderr, "  %s %s\n", test_failures == before_ ? "ok  " : "FAIL", #fn); \
     } while (0)
 
+/* Whether n bytes at p are all zero. */
+static inline int all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != 0)
+            return 0;
+    return 1;
+}
+
 #define TEST_MAIN_END()                                                               \
     do {                                                                              \
         fprintf(stderr, "  %d checks, %d failed\n", test_checks, test_failures);      \

@@ -32,6 +32,7 @@
 #include "heap/page_heap.h"
 #include "sys/sys.h"
 #include "test.h"
+#include "heap_oracle.h"
 
 #define PG ((uintptr_t)PAGE_SIZE)
 
@@ -242,48 +243,6 @@ static void list_doubling(void)
     EXPECT_EQ(st.total_pages, (uint64_t)n * PAGES_PER_ARENA);
     EXPECT_EQ(st.total_pages * PAGE_SIZE, memstat_get(MEMSTAT_HEAP));
     EXPECT_EQ(heap_verify(NULL), 0);
-}
-
-static int cmp_uptr(const void *a, const void *b)
-{
-    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The lowest address of a run of npages free pages, from the per-page
- * bitmaps, scanning arenas in address order; 0 if none. */
-static uintptr_t oracle_first_fit(size_t npages)
-{
-    size_t nar;
-    arena *const *l = list_snapshot(&nar);
-    uintptr_t *b = malloc(nar * sizeof *b);
-    REQUIRE(b != NULL);
-    for (size_t i = 0; i < nar; i++)
-        b[i] = l[i]->base;
-    qsort(b, nar, sizeof *b, cmp_uptr);
-    uintptr_t found = 0, start = 0;
-    size_t run = 0;
-    lock_acquire(&heap.lock);
-    for (size_t k = 0; k < nar && !found; k++) {
-        if (k == 0 || b[k] != b[k - 1] + ARENA_SIZE)
-            run = 0;
-        for (size_t p = 0; p < PAGES_PER_ARENA; p++) {
-            uintptr_t a = b[k] + p * PG;
-            if (!page_alloc_is_free(a)) {
-                run = 0;
-                continue;
-            }
-            if (run == 0)
-                start = a;
-            if (++run == npages) {
-                found = start;
-                break;
-            }
-        }
-    }
-    lock_release(&heap.lock);
-    free(b);
-    return found;
 }
 
 /* Root entries of the page allocator's summary tree cover 16 GiB

@@ -57,15 +57,6 @@ static void hook(void *arg, void *r)
             hook_log.fresh_zero = false;
 }
 
-static bool all_zero(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        if (c[i] != 0)
-            return false;
-    return true;
-}
-
 static void lifo_reuse_and_hook(void)
 {
     fixalloc f;

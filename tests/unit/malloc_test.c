@@ -14,15 +14,6 @@
 #include "test.h"
 #include "tricolor.h"
 
-static int all_zero(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i])
-            return 0;
-    return 1;
-}
-
 static void test_every_size_class(void)
 {
     size_class_init();

@@ -28,6 +28,7 @@
 #include "heap/page_heap.h"
 #include "sys/sys.h"
 #include "test.h"
+#include "heap_oracle.h"
 
 #define PG ((uintptr_t)PAGE_SIZE)
 #define LARGE_NOSCAN make_spanclass(0, 1)
@@ -109,58 +110,6 @@ static void ensure_heap(size_t bytes)
     size_t have = st.total_pages * PAGE_SIZE;
     if (have < bytes)
         REQUIRE(grow_heap(bytes - have) != 0);
-}
-
-static int cmp_uptr(const void *a, const void *b)
-{
-    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The arena bases in address order (malloc'd; caller frees). */
-static uintptr_t *sorted_arenas(size_t *n)
-{
-    lock_acquire(&heap.lock);
-    arena *const *list = arena_list(n);
-    uintptr_t *b = malloc((*n ? *n : 1) * sizeof *b);
-    REQUIRE(b != NULL);
-    for (size_t i = 0; i < *n; i++)
-        b[i] = list[i]->base;
-    lock_release(&heap.lock);
-    qsort(b, *n, sizeof *b, cmp_uptr);
-    return b;
-}
-
-/* Oracle: the lowest run of npages free pages according to the per-page
- * bitmaps (page_alloc_is_free), never crossing a gap between arenas; 0 if
- * there is none.  Independent of the summary tree that alloc searches. */
-static uintptr_t oracle_first_fit(size_t npages)
-{
-    size_t nar;
-    uintptr_t *b = sorted_arenas(&nar);
-    uintptr_t found = 0, start = 0;
-    size_t run = 0;
-    lock_acquire(&heap.lock);
-    for (size_t k = 0; k < nar && !found; k++) {
-        if (k == 0 || b[k] != b[k - 1] + ARENA_SIZE)
-            run = 0;
-        for (size_t p = 0; p < PAGES_PER_ARENA; p++) {
-            uintptr_t a = b[k] + p * PG;
-            if (!page_alloc_is_free(a)) {
-                run = 0;
-                continue;
-            }
-            if (run == 0)
-                start = a;
-            if (++run == npages) {
-                found = start;
-                break;
-            }
-        }
-    }
-    lock_release(&heap.lock);
-    free(b);
-    return found;
 }
 
 /* Whether every page of [base, base + n pages) is in use (want_free = 0)
@@ -742,7 +691,7 @@ static uintptr_t m_addr(const model *m, size_t i)
 
 static void model_init(model *m)
 {
-    m->base = sorted_arenas(&m->nar);
+    m->base = oracle_sorted_arenas(&m->nar);
     m->npages = m->nar * PAGES_PER_ARENA;
     m->adj = calloc(m->nar, sizeof *m->adj);
     m->rank = calloc(m->nar, sizeof *m->rank);
@@ -755,7 +704,7 @@ static void model_init(model *m)
     arena *const *list = arena_list(&n);
     for (size_t i = 0; i < n; i++) {
         uintptr_t b = list[i]->base;
-        uintptr_t *f = bsearch(&b, m->base, m->nar, sizeof b, cmp_uptr);
+        uintptr_t *f = bsearch(&b, m->base, m->nar, sizeof b, oracle_cmp_uptr);
         m->rank[i] = (size_t)(f - m->base);
     }
     for (size_t i = 0; i < m->npages; i++) {

@@ -41,15 +41,6 @@ static int64_t delta(counts before, memstat_kind k)
     return (int64_t)memstat_get(k) - before.k[k];
 }
 
-static bool all_zero(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        if (c[i] != 0)
-            return false;
-    return true;
-}
-
 static bool is_mapped(const void *p)
 {
     unsigned char v;

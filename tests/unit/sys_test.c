@@ -63,15 +63,6 @@ static bool moved_by(counts before, memstat_kind k, int64_t delta)
     return true;
 }
 
-static bool all_zero(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        if (c[i] != 0)
-            return false;
-    return true;
-}
-
 /* Whether [p, p + n) is mapped at all (any protection): mincore fails
  * with ENOMEM on unmapped ranges. */
 static bool is_mapped(const void *p, size_t n)
