@@ -38,7 +38,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 
-.PHONY: all lib test test-asan demo bench install clean tests examples benches
+.PHONY: all lib test test-asan test-tsan demo bench install clean tests examples benches
 
 all: lib examples benches
 lib: $(LIB_A) $(LIB_SO)
@@ -103,6 +103,13 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 test-asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 EXTRA_CFLAGS="$(ASAN_FLAGS)" test
 
+# ThreadSanitizer over the tests where threads share the heap.
+TSAN_TESTS := threads_test mcache_test stats_test object_test allspans_test
+test-tsan:
+	$(MAKE) BUILD=build-tsan OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" $(TSAN_TESTS:%=build-tsan/tests/%)
+	@set -e; for t in $(TSAN_TESTS); do TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/$$t >build-tsan/tests/$$t.log 2>&1 \
+	    && echo "PASS $$t (tsan)" || { echo "FAIL $$t (tsan)"; tail -40 build-tsan/tests/$$t.log; exit 1; }; done
+
 demo: all
 	$(BUILD)/examples/demo
 
@@ -122,4 +129,4 @@ install: lib
 	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(PREFIX)/bin/; done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan build-clang

@@ -7,6 +7,7 @@
  * the statistics must agree afterwards.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "heap/heap_verify.h"
@@ -80,6 +81,43 @@ static void *work(void *arg)
     return NULL;
 }
 
+static _Atomic int workers_done;
+
+typedef struct observer {
+    unsigned long reads, walks, went_back, bad_objects;
+} observer;
+
+static void check_walked(void *obj, size_t size, const tc_type *t, void *arg)
+{
+    (void)t;
+    observer *o = arg;
+    if (tc_base(obj) != obj || tc_size(obj) != size)
+        o->bad_objects++;
+}
+
+static void *observe(void *arg)
+{
+    observer *o = arg;
+    if (tc_thread_attach() != 0)
+        return NULL;
+    uint64_t last_mallocs = 0, last_bytes = 0;
+    while (!atomic_load(&workers_done)) {
+        tc_stats st;
+        tc_read_stats(&st);
+        if (st.mallocs < last_mallocs || st.total_alloc < last_bytes)
+            o->went_back++;
+        last_mallocs = st.mallocs;
+        last_bytes = st.total_alloc;
+        o->reads++;
+        if (o->reads % 64 == 0) {
+            tc_heap_walk(check_walked, o);
+            o->walks++;
+        }
+    }
+    tc_thread_detach();
+    return NULL;
+}
+
 static void test_concurrent_allocation(void)
 {
     tc_stats before, after;
@@ -91,8 +129,16 @@ static void test_concurrent_allocation(void)
         w[i].id = i;
         pthread_create(&th[i], NULL, work, &w[i]);
     }
+    observer obs = {0};
+    pthread_t obs_th;
+    pthread_create(&obs_th, NULL, observe, &obs);
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
+    atomic_store(&workers_done, 1);
+    pthread_join(obs_th, NULL);
+    EXPECT(obs.reads > 0);
+    EXPECT_EQ(obs.went_back, 0);
+    EXPECT_EQ(obs.bad_objects, 0);
     size_t objects = 0, bytes = 0;
     for (int i = 0; i < THREADS; i++) {
         EXPECT(w[i].objects > 0);
