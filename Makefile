@@ -46,7 +46,17 @@ tests: $(UNIT_BINS) $(API_BINS) $(BUILD)/tests/shared_link_test
 examples: $(EXAMPLE_BINS)
 benches: $(BENCH_BINS)
 
-$(BUILD)/obj/%.o: %.c
+# Everything compiled depends on the flags it was compiled with: changing
+# CC, OPT or EXTRA_CFLAGS for a build directory rebuilds it.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW := $(CC) $(LIB_CFLAGS) $(TEST_CFLAGS)
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -70,36 +80,36 @@ $(LIB_INT): $(OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $(OBJS)
 
-$(BUILD)/tests/%_test: tests/unit/%_test.c $(LIB_INT) $(wildcard tests/support/*.h)
+$(BUILD)/tests/%_test: tests/unit/%_test.c $(LIB_INT) $(FLAGS_STAMP) $(wildcard tests/support/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< $(LIB_INT) -o $@ $(LDLIBS)
 
 # API tests use only the public header and the static library.
-$(BUILD)/tests/%_test: tests/api/%_test.c $(LIB_A) tests/support/test.h
+$(BUILD)/tests/%_test: tests/api/%_test.c $(LIB_A) $(FLAGS_STAMP) tests/support/test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -Itests/support $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ $(LDLIBS)
 
 # The same symbol-collision test against the shared library.
-$(BUILD)/tests/shared_link_test: tests/api/symbols_test.c $(LIB_SO) tests/support/test.h
+$(BUILD)/tests/shared_link_test: tests/api/symbols_test.c $(LIB_SO) $(FLAGS_STAMP) tests/support/test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -Itests/support $(EXTRA_CFLAGS) $< -L$(BUILD)/lib -Wl,-rpath,$(abspath $(BUILD)/lib) -ltricolor -o $@ $(LDLIBS)
 
-$(BUILD)/examples/%: examples/%.c $(LIB_A)
+$(BUILD)/examples/%: examples/%.c $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ $(LDLIBS)
 
-$(BUILD)/bench/page_heap: bench/page_heap.c $(LIB_INT)
+$(BUILD)/bench/page_heap: bench/page_heap.c $(LIB_INT) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< $(LIB_INT) -o $@ $(LDLIBS)
 
-$(BUILD)/bench/alloc: bench/alloc.c $(LIB_A)
+$(BUILD)/bench/alloc: bench/alloc.c $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ -ldl $(LDLIBS)
 
 test: lib tests examples benches
 	@BUILD=$(BUILD) LIB_SO=$(LIB_SO) sh tests/run.sh
 
-ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_FLAGS := -DTC_DEBUG=1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 test-asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 EXTRA_CFLAGS="$(ASAN_FLAGS)" test
 

@@ -22,7 +22,7 @@
 #include "sys/sys.h"
 #include "tricolor.h"
 
-static lock_t init_lock = LOCK_INIT;  /* rank LOCK_RANK_OPTIONS */
+static lock_t init_lock = LOCK_INIT(LOCK_RANK_INIT);
 static int initialized;               /* under init_lock */
 
 TC_API const char *tc_strerror(int code)

@@ -1,28 +1,72 @@
 /*
- * lock.h -- the runtime's mutex.
+ * lock.h -- the runtime's mutex and the lock order.
  *
- * A thin wrapper over pthread_mutex_t so that every lock in tricolor is
- * declared the same way and its rank (docs/HACKING.md "Lock order") is
- * written next to it.  Locks are taken in increasing rank:
+ * Every lock in tricolor is a lock_t with a rank, and locks are taken in
+ * strictly increasing rank: a thread holding a lock of rank r may only take
+ * locks of rank > r (so never two locks of one rank, e.g. two mcentrals).
+ * The ranks follow the layers, outermost first:
  *
- *   LOCK_RANK_OPTIONS < LOCK_RANK_THREADS < LOCK_RANK_MCENTRAL
- *     < LOCK_RANK_HEAP < LOCK_RANK_TYPES < LOCK_RANK_FIXALLOC < LOCK_RANK_PERSISTENT
+ *   LOCK_RANK_INIT        api.c init_lock: tc_init / tc_shutdown
+ *   LOCK_RANK_THREADS     mutator/thread.c registry.lock
+ *   LOCK_RANK_MCENTRAL    heap/mcentral.c, one per span class
+ *   LOCK_RANK_HEAP        heap/page_heap.c heap.lock
+ *   LOCK_RANK_TYPES       heap/type.c type_lock
+ *   LOCK_RANK_FIXALLOC    offheap/fixalloc.c, one per fixalloc
+ *   LOCK_RANK_PERSISTENT  offheap/persistent_alloc.c, innermost
  *
- * A lock of a lower layer never calls up into a higher one while held.
+ * At TC_DEBUG >= 1 (the sanitizer build) every acquisition is checked
+ * against the ranks the thread holds, and a violation throws naming both
+ * ranks.  In release builds lock_acquire is pthread_mutex_lock.
  */
 #ifndef TC_BASE_LOCK_H
 #define TC_BASE_LOCK_H
 
 #include <pthread.h>
 
+#include "throw.h"
+
+typedef enum lock_rank {
+    LOCK_RANK_NONE = 0,
+    LOCK_RANK_INIT,
+    LOCK_RANK_THREADS,
+    LOCK_RANK_MCENTRAL,
+    LOCK_RANK_HEAP,
+    LOCK_RANK_TYPES,
+    LOCK_RANK_FIXALLOC,
+    LOCK_RANK_PERSISTENT,
+} lock_rank;
+
 typedef struct lock {
     pthread_mutex_t mu;
+    lock_rank rank;
 } lock_t;
 
-#define LOCK_INIT { PTHREAD_MUTEX_INITIALIZER }
+#define LOCK_INIT(r) { PTHREAD_MUTEX_INITIALIZER, (r) }
 
-static inline void lock_init(lock_t *l) { pthread_mutex_init(&l->mu, NULL); }
-static inline void lock_acquire(lock_t *l) { pthread_mutex_lock(&l->mu); }
-static inline void lock_release(lock_t *l) { pthread_mutex_unlock(&l->mu); }
+static inline void lock_init(lock_t *l, lock_rank rank)
+{
+    pthread_mutex_init(&l->mu, NULL);
+    l->rank = rank;
+}
+
+#if TC_DEBUG >= 1
+void lock_rank_acquire(const lock_t *l);
+void lock_rank_release(const lock_t *l);
+#else
+static inline void lock_rank_acquire(const lock_t *l) { (void)l; }
+static inline void lock_rank_release(const lock_t *l) { (void)l; }
+#endif
+
+static inline void lock_acquire(lock_t *l)
+{
+    lock_rank_acquire(l);
+    pthread_mutex_lock(&l->mu);
+}
+
+static inline void lock_release(lock_t *l)
+{
+    pthread_mutex_unlock(&l->mu);
+    lock_rank_release(l);
+}
 
 #endif

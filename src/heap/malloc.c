@@ -148,11 +148,6 @@ static inline __attribute__((always_inline)) void *malloc_inline(size_t size, co
     return malloc_other(size, t, noscan);
 }
 
-void *malloc_gc(size_t size, const tc_type *t, bool noscan)
-{
-    return malloc_inline(size, t, noscan);
-}
-
 TC_API void *tc_alloc(size_t size)
 {
     return malloc_inline(size, NULL, false);

@@ -9,10 +9,6 @@
 
 #include "tricolor.h"
 
-/* Allocates size bytes (zeroed); t is the element type or NULL (scanned
- * conservatively unless noscan).  NULL when memory cannot be had. */
-void *malloc_gc(size_t size, const tc_type *t, bool noscan);
-
 /* Where a size-0 request points: a valid, never-dereferenced address
  * outside the heap. */
 extern char zerobase[16];

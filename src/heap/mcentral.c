@@ -56,7 +56,7 @@ void mcentral_init_all(void)
 {
     for (unsigned i = 0; i < NUM_SPAN_CLASSES; i++) {
         memset(&central[i], 0, sizeof central[i]);
-        lock_init(&central[i].lock);
+        lock_init(&central[i].lock, LOCK_RANK_MCENTRAL);
         central[i].spanclass = (spanclass_t)i;
     }
 }

@@ -40,7 +40,7 @@
 #include "../sys/sys.h"
 #include "tricolor.h"
 
-heap_t heap;
+heap_t heap = { .lock = LOCK_INIT(LOCK_RANK_HEAP) };
 
 static void allspans_record(void *arg, void *rec)
 {
@@ -108,7 +108,7 @@ void allspans_end_read(void)
 int heap_init(void)
 {
     memset(&heap, 0, sizeof heap);
-    lock_init(&heap.lock);
+    lock_init(&heap.lock, LOCK_RANK_HEAP);
     fixalloc_init(&heap.spanalloc, sizeof(span), false, MEMSTAT_OTHER, allspans_record, NULL);
     return page_alloc_init();
 }
@@ -121,6 +121,7 @@ void heap_free_all(void)
     if (heap.allspans != NULL)
         sys_free(heap.allspans, heap.allspans_cap * sizeof(span *), MEMSTAT_OTHER);
     memset(&heap, 0, sizeof heap);
+    lock_init(&heap.lock, LOCK_RANK_HEAP);
 }
 
 /* Adds at least npages pages to the page allocator.  Under the heap lock. */

@@ -40,8 +40,6 @@ typedef struct heap {
     /* Sweep generation: grows by 2 each cycle, with the world stopped. */
     _Atomic uint32_t sweepgen;
 
-    /* Large-object counters (small objects are counted by thread caches). */
-    uint64_t large_mallocs, large_bytes;
 } heap_t;
 
 extern heap_t heap;

@@ -26,7 +26,7 @@
 
 #define TYPE_BLOCK 256
 
-static lock_t type_lock = LOCK_INIT;
+static lock_t type_lock = LOCK_INIT(LOCK_RANK_TYPES);
 static _Atomic(const tc_type *) *_Atomic type_table[(TYPE_MAX_ID + 1) / TYPE_BLOCK];
 static uint32_t next_type_id = 1; /* under type_lock */
 

@@ -21,7 +21,7 @@
 #include "../offheap/fixalloc.h"
 #include "tricolor.h"
 
-thread_registry registry = { .lock = LOCK_INIT };
+thread_registry registry = { .lock = LOCK_INIT(LOCK_RANK_THREADS) };
 
 static fixalloc threadalloc;
 static pthread_key_t thread_key;

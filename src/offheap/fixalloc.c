@@ -32,7 +32,7 @@ void fixalloc_init(fixalloc *f, size_t size, bool zero, memstat_kind stat,
     f->stat = stat;
     f->first = first;
     f->first_arg = first_arg;
-    lock_init(&f->lock);
+    lock_init(&f->lock, LOCK_RANK_FIXALLOC);
 }
 
 void *fixalloc_alloc(fixalloc *f)

@@ -30,7 +30,7 @@ typedef struct mapping_header {
     size_t size;
 } __attribute__((aligned(PERSISTENT_MAX_ALIGN))) mapping_header;
 
-static lock_t persistent_lock = LOCK_INIT;
+static lock_t persistent_lock = LOCK_INIT(LOCK_RANK_PERSISTENT);
 static mapping_header *mappings; /* under persistent_lock */
 static char *chunk_pos;          /* under persistent_lock: next free byte of the current chunk */
 static char *chunk_end;          /* under persistent_lock */
