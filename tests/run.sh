@@ -25,6 +25,7 @@ done
 run exported_symbols sh tests/check_exports.sh "$BUILD/lib/libtricolor.so" "$BUILD/lib/libtricolor.a"
 run demo_smoke "$BUILD/examples/demo" --quick
 run hello_example "$BUILD/examples/hello"
+run readme_example sh tests/readme_example.sh "$BUILD"
 run bench_alloc_smoke "$BUILD/bench/alloc" --quick
 run bench_page_heap_smoke "$BUILD/bench/page_heap" --quick
 echo
