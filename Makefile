@@ -107,7 +107,7 @@ $(BUILD)/bench/alloc: bench/alloc.c $(LIB_A) $(FLAGS_STAMP)
 	$(CC) $(CFLAGS_BASE) $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ -ldl $(LDLIBS)
 
 test: lib tests examples benches
-	@BUILD=$(BUILD) LIB_SO=$(LIB_SO) sh tests/run.sh
+	@BUILD=$(BUILD) CC="$(CC)" EXAMPLE_CFLAGS="$(EXTRA_CFLAGS)" sh tests/run.sh
 
 ASAN_FLAGS := -DTC_DEBUG=1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 test-asan:
