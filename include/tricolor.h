@@ -5,10 +5,10 @@
  * Every public name starts with tc_ or TC_.  The contract is docs/API.md in
  * the project's shared documents; this header adds to it, never changes it.
  *
- * Status of this version: the allocator (arenas, page heap, spans, size
- * classes, per-thread caches), types, object lookup, heap walking and
- * statistics.  Collection, the write barrier, finalizers, weak references
- * and the tracer arrive in later versions and are declared then.
+ * Status of this version: the allocator, the concurrent tri-color
+ * collector with its buffered write barrier, roots, types, object lookup,
+ * heap walking and statistics.  Finalizers, weak references, the memory
+ * limit and the tracer arrive in later versions and are declared then.
  */
 #ifndef TRICOLOR_H
 #define TRICOLOR_H
@@ -64,6 +64,20 @@ TC_API void tc_shutdown(void);
 TC_API int  tc_thread_attach(void);  /* before a thread touches the heap; TC_EBUSY if attached */
 TC_API void tc_thread_detach(void);  /* before it exits; gives its cached spans back */
 
+/* A cheap poll: if the collector is stopping the world, wait here.
+ * Allocation polls too.  A thread that never polls is suspended by a
+ * signal after about a millisecond (TRICOLOR=signal=N picks the signal). */
+TC_API void tc_safepoint(void);
+#define tc_safepoint() \
+    ((void)(__atomic_load_n(&tc__stw_requested, __ATOMIC_RELAXED) ? tc__safepoint_slow() : (void)0))
+
+/* From tc_blocking_begin to tc_blocking_end the thread touches no GC
+ * pointer (system calls, sleeps, long pure computation) and counts as
+ * stopped: collections never wait for it.  Its stack up to the call of
+ * tc_blocking_begin stays a root. */
+TC_API void tc_blocking_begin(void);
+TC_API void tc_blocking_end(void);
+
 /* ---- Types and allocation ---------------------------------------------- */
 
 typedef struct tc_type tc_type;
@@ -101,6 +115,32 @@ TC_API const tc_type *tc_type_of(const void *p); /* its type; NULL for tc_alloc 
 
 TC_API const char *tc_type_name(const tc_type *t); /* the name given to tc_type_new */
 
+/* ---- The write barrier ---------------------------------------------------- */
+
+/* Every store of a GC pointer into a heap object or a registered root goes
+ * through the barrier; stores into locals need none.  With the collector
+ * idle, tc_store is a load of the enabled flag, a predictable branch and
+ * the store.  While marking it appends the slot's old value and the new
+ * value to the thread's buffer and calls out only when the buffer is full. */
+static inline void tc_store(void *slot, const void *value);
+#define TC_STORE(lvalue, value) \
+    (tc_store((void *)&(lvalue), (const void *)(value)), (void)sizeof((lvalue) = (value)))
+TC_API void tc_memmove(void *dst, const void *src, size_t n); /* bulk copy of pointer-holding memory */
+TC_API int  tc_cas(void *slot, const void *expected, const void *desired); /* 1 if swapped */
+
+/* ---- Roots ----------------------------------------------------------------- */
+
+/* [start, start + size) is scanned conservatively every cycle.  Stores of
+ * heap pointers into it must use the barrier.  TC_EBUSY if start is
+ * registered already, TC_EINVAL for a NULL or empty range. */
+TC_API int tc_root_add(void *start, size_t size);
+TC_API int tc_root_remove(void *start); /* TC_EINVAL if not registered */
+
+/* ---- Collection ------------------------------------------------------------ */
+
+TC_API void tc_collect(void);               /* a full cycle; returns when marking and sweeping are done */
+TC_API int  tc_set_gc_percent(int percent); /* returns the previous value */
+
 /* ---- Heap introspection ------------------------------------------------ */
 
 /* Calls fn for every allocated object.  fn may allocate; objects allocated
@@ -124,6 +164,34 @@ typedef struct tc_stats {
 TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size);
 TC_API void tc_read_stats(tc_stats *out);
 #define tc_read_stats(out) tc_read_stats_sized((out), sizeof(tc_stats))
+
+/* ---- Internals of the inline fast paths (not for direct use) -------------- */
+
+typedef struct tc__wbuf {
+    void **next;    /* next free entry */
+    void **end;     /* one past the last; next == end means full */
+} tc__wbuf;
+TC_API extern __thread tc__wbuf *tc__wbuf_cur __attribute__((tls_model("initial-exec")));
+TC_API extern int tc__wb_enabled;       /* nonzero while the collector marks */
+TC_API extern int tc__stw_requested;    /* nonzero while the world is being stopped */
+TC_API void tc__wb_slow(void *slot, const void *value);
+TC_API void tc__safepoint_slow(void);
+
+static inline void tc_store(void *slot, const void *value)
+{
+    if (__builtin_expect(__atomic_load_n(&tc__wb_enabled, __ATOMIC_RELAXED) != 0, 0)) {
+        tc__wbuf *b = tc__wbuf_cur;
+        void **p = b->next;
+        if (__builtin_expect(b->end - p < 2, 0)) {
+            tc__wb_slow(slot, value);
+            return;
+        }
+        p[0] = *(void **)slot;
+        p[1] = (void *)value;
+        b->next = p + 2;
+    }
+    *(void **)slot = (void *)value;
+}
 
 /* ---- Internals of the TC_TYPE macro -------------------------------------- */
 

@@ -6,16 +6,23 @@
  * Lifecycle state: `initialized` is set by tc_init and cleared by
  * tc_shutdown, both under init_lock.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/options.h"
 #include "base/throw.h"
+#include "heap/gcbits.h"
 #include "heap/mcentral.h"
 #include "heap/page_heap.h"
 #include "heap/size_class.h"
 #include "heap/type.h"
+#include "gc/gc.h"
+#include "gc/roots.h"
+#include "gc/sweep.h"
+#include "gc/workbuf.h"
+#include "mutator/safepoint.h"
 #include "mutator/thread.h"
 #include "offheap/fixalloc.h"
 #include "offheap/persistent_alloc.h"
@@ -42,6 +49,7 @@ static void options_from_api(options_t *o, const tc_options *opts, size_t opts_s
 {
     memset(o, 0, sizeof *o);
     o->gc_percent = 100;
+    o->signal = SIGURG;
     if (opts == NULL)
         return;
     tc_options in;
@@ -81,10 +89,13 @@ TC_API int tc_init_sized(const tc_options *opts, size_t opts_size)
     options = o;
     size_class_init();
     blockalloc_init();
+    gcbits_init();
     mcentral_init_all();
     int rc = heap_init();
     if (rc == 0)
         rc = thread_registry_init();
+    if (rc == 0)
+        rc = gc_init();
     if (rc == 0)
         initialized = 1;
     lock_release(&init_lock);
@@ -101,14 +112,24 @@ TC_API void tc_shutdown(void)
         lock_release(&init_lock);
         return;
     }
-    if (tls_mcache != &mcache_unattached)
+    /* Stop the collector first; while it finishes a cycle this thread
+     * must not hold up a stop-the-world. */
+    thread_ctx *self = tls_thread;
+    if (self != NULL)
+        safepoint_blocking_enter(self);
+    gc_shutdown();
+    if (self != NULL) {
+        safepoint_blocking_exit(self);
         thread_detach();
+    }
     if (registry.count != 0) {
         log_str("tricolor: tc_shutdown: ");
         log_dec(registry.count);
         throw(" thread(s) still attached; every other thread must call tc_thread_detach first");
     }
     thread_registry_free_all();
+    roots_free_all();
+    workbuf_reset_all();
     heap_free_all();
     type_reset_all();
     mcentral_init_all();
@@ -145,11 +166,24 @@ TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size)
     uint64_t mallocs, bytes;
     thread_count_allocs(&mallocs, &bytes);
     page_alloc_stats ps = heap_page_stats();
+    gc_stats g;
+    gc_read_stats(&g);
+    uint64_t frees = atomic_load(&sweep_frees), freed = atomic_load(&sweep_freed_bytes);
     st.mallocs = mallocs;
     st.total_alloc = bytes;
-    st.frees = 0;
-    st.heap_alloc = bytes;
-    st.heap_objects = mallocs - st.frees;
+    st.frees = frees;
+    st.heap_alloc = bytes - freed;
+    st.heap_objects = mallocs - frees;
+    st.next_gc = g.next_gc;
+    st.last_gc_ns = g.last_gc_ns;
+    st.pause_total_ns = g.pause_total_ns;
+    st.pause_max_ns = g.pause_max_ns;
+    memcpy(st.pause_ns, g.pause_ns, sizeof st.pause_ns);
+    memcpy(st.pause_end_ns, g.pause_end_ns, sizeof st.pause_end_ns);
+    st.num_gc = g.num_gc;
+    st.num_forced_gc = g.num_forced_gc;
+    uint64_t elapsed = sys_nanotime() - g.init_ns;
+    st.gc_cpu_fraction = elapsed ? (double)g.gc_cpu_ns / ((double)elapsed * sys_ncpu()) : 0.0;
     st.heap_sys = memstat_get(MEMSTAT_HEAP);
     st.heap_inuse = ps.inuse_pages * PAGE_SIZE;
     st.heap_idle = st.heap_sys - st.heap_inuse;

@@ -9,12 +9,14 @@
 
 #include <stdio.h>
 
+__thread int locks_held __attribute__((tls_model("initial-exec")));
+
 #if TC_DEBUG >= 1
 
 #define LOCK_HELD_MAX 16
 
 static const char *const rank_names[] = {
-    "none", "init", "threads", "mcentral", "heap", "types", "fixalloc", "persistent",
+    "none", "init", "threads", "roots", "mcentral", "heap", "types", "fixalloc", "persistent",
 };
 
 static __thread lock_rank held[LOCK_HELD_MAX];

@@ -8,6 +8,7 @@
  *
  *   LOCK_RANK_INIT        api.c init_lock: tc_init / tc_shutdown
  *   LOCK_RANK_THREADS     mutator/thread.c registry.lock
+ *   LOCK_RANK_ROOTS       gc/roots.c roots_lock (scanning a registered range)
  *   LOCK_RANK_MCENTRAL    heap/mcentral.c, one per span class
  *   LOCK_RANK_HEAP        heap/page_heap.c heap.lock
  *   LOCK_RANK_TYPES       heap/type.c type_lock
@@ -29,6 +30,7 @@ typedef enum lock_rank {
     LOCK_RANK_NONE = 0,
     LOCK_RANK_INIT,
     LOCK_RANK_THREADS,
+    LOCK_RANK_ROOTS,
     LOCK_RANK_MCENTRAL,
     LOCK_RANK_HEAP,
     LOCK_RANK_TYPES,
@@ -57,15 +59,22 @@ static inline void lock_rank_acquire(const lock_t *l) { (void)l; }
 static inline void lock_rank_release(const lock_t *l) { (void)l; }
 #endif
 
+/* Runtime locks the calling thread holds (Go's m.locks): a thread holding
+ * one is never suspended by the collector's signal, which could otherwise
+ * stop the world while a lock it needs is held. */
+extern __thread int locks_held __attribute__((tls_model("initial-exec")));
+
 static inline void lock_acquire(lock_t *l)
 {
     lock_rank_acquire(l);
+    locks_held++;
     pthread_mutex_lock(&l->mu);
 }
 
 static inline void lock_release(lock_t *l)
 {
     pthread_mutex_unlock(&l->mu);
+    locks_held--;
     lock_rank_release(l);
 }
 

@@ -10,6 +10,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 
 options_t options;
 
-typedef enum { KIND_INT, KIND_BOOL, KIND_COUNT, KIND_SIZE, KIND_PATH } option_kind;
+typedef enum { KIND_INT, KIND_BOOL, KIND_COUNT, KIND_COUNT64, KIND_SIZE, KIND_PATH, KIND_SIGNAL } option_kind;
 
 typedef struct option_row {
     const char *name;
@@ -39,8 +40,9 @@ static const option_row option_table[] = {
     ROW("checkmark",   KIND_BOOL,  checkmark,      "1: verify each mark phase by re-marking with the world stopped"),
     ROW("checkptr",    KIND_BOOL,  checkptr,       "1: check every barriered store (Go's cgocheck=2)"),
     ROW("clobberfree", KIND_BOOL,  clobberfree,    "1: fill freed objects with a poison pattern"),
-    ROW("stress",      KIND_COUNT, stress,         "N: run a cycle every N allocations; 0: off"),
+    ROW("stress",      KIND_COUNT64, stress,       "N: run a cycle every N allocations; 0: off"),
     ROW("trace",       KIND_PATH,  trace,          "FILE: write an execution trace from init to exit"),
+    ROW("signal",      KIND_SIGNAL, signal,        "N: the signal that suspends threads that do not reach a safepoint"),
 };
 
 static const option_row *option_find(const char *key, size_t len)
@@ -117,12 +119,20 @@ static int option_set(options_t *o, const option_row *row, const char *v, size_t
         *(int *)field = v[0] - '0';
         return 0;
     case KIND_COUNT:
-        if (parse_int(v, vlen, &x) != 0 || x < 0 || x > INT_MAX)
+    case KIND_COUNT64:
+        if (parse_int(v, vlen, &x) != 0 || x < 0 || (row->kind == KIND_COUNT && x > INT_MAX))
             return fail(err, err_len, "TRICOLOR: %.*s: '%.*s' is not a count (0 or more)", name, nlen, v, vlen);
-        if (row->offset == offsetof(options_t, stress))
+        if (row->kind == KIND_COUNT64)
             *(int64_t *)field = x;
         else
             *(int *)field = (int)x;
+        return 0;
+    case KIND_SIGNAL:
+        /* Not the ones the program cannot catch or that mean a crash. */
+        if (parse_int(v, vlen, &x) != 0 || x < 1 || x > SIGRTMAX || x == SIGKILL || x == SIGSTOP ||
+            x == SIGSEGV || x == SIGBUS || x == SIGFPE || x == SIGILL || x == SIGABRT)
+            return fail(err, err_len, "TRICOLOR: %.*s: '%.*s' is not a usable signal number", name, nlen, v, vlen);
+        *(int *)field = (int)x;
         return 0;
     case KIND_SIZE:
         if (options_parse_size(v, vlen, &x) != 0)

@@ -25,6 +25,7 @@ typedef struct options {
     int     clobberfree;    /* clobberfree=1  poison freed objects */
     int64_t stress;         /* stress=N       a cycle every N allocations; 0: off */
     char    trace[256];     /* trace=FILE     execution trace from init to exit */
+    int     signal;         /* signal=N       the signal that suspends threads (default SIGURG) */
 } options_t;
 
 extern options_t options;

@@ -25,6 +25,7 @@
 
 #include <string.h>
 
+#include "../base/nopreempt.h"
 #include "../base/throw.h"
 #include "mcache.h"
 #include "mcentral.h"
@@ -38,16 +39,33 @@ static COLD void malloc_unattached(void)
     throw("allocation from a thread that is not attached (call tc_init or tc_thread_attach first)");
 }
 
+/* Set by the collector: the post-publication hook (allocate black,
+ * stress counting), called when alloc_flags is nonzero.  Must itself be
+ * NOPREEMPT_TEXT: between publication and marking, a suspended thread
+ * could see its new object swept. */
+void (*malloc_post_hook)(span *s, size_t idx);
+int alloc_flags;
+
+static inline int post_flags(void)
+{
+    return __atomic_load_n(&alloc_flags, __ATOMIC_RELAXED);
+}
+
 /* Everything after a slot was taken that is not on the fast path: zeroing
- * dirty memory, creating the span's type-id array.  Returns the object. */
-static NOINLINE void *malloc_small_finish(span *s, size_t idx, uint16_t type_id)
+ * dirty memory, creating the span's type-id array.  Returns the object.
+ * Runs with c->nopreempt raised. */
+static NOINLINE void *malloc_small_finish(mcache *c, span *s, size_t idx, uint16_t type_id)
 {
     void *p = (void *)span_object_base(s, idx);
+    c->nopreempt++;
     if (s->needzero)
         memset(p, 0, s->elemsize);
     if ((type_id | (uintptr_t)s->type_ids) != 0 && unlikely(span_set_type_id(s, idx, type_id) != 0))
         p = NULL; /* no memory for the id array: the slot stays used until swept */
     atomic_store_explicit(&s->freeindex_for_scan, s->freeindex, memory_order_release);
+    if (post_flags())
+        malloc_post_hook(s, idx);
+    c->nopreempt--;
     return p;
 }
 
@@ -65,17 +83,23 @@ static NOINLINE void *malloc_small_slow(mcache *c, spanclass_t sc, uint16_t type
 {
     if (c == &mcache_unattached)
         malloc_unattached();
+    tc_safepoint(); /* the cache is consistent here: the collector may flush it */
+    c->nopreempt++;
     span *s = mcache_span(c, sc);
     size_t idx = span_next_free_index(s);
     if (idx == s->nelems) {
-        if (mcache_refill(c, sc) != 0)
+        if (mcache_refill(c, sc) != 0) {
+            c->nopreempt--;
             return NULL;
+        }
         s = mcache_span(c, sc);
         idx = span_next_free_index(s);
         CHECK(idx < s->nelems);
     }
     span_count_alloc(s);
-    return malloc_small_finish(s, idx, type_id);
+    void *p = malloc_small_finish(c, s, idx, type_id);
+    c->nopreempt--;
+    return p;
 }
 
 /* The fast path: a free slot from the cached span's alloc_cache.  The bits
@@ -97,13 +121,18 @@ static inline __attribute__((always_inline)) void *malloc_small(size_t size, uin
     s->freeindex = (uint16_t)(idx + 1);
     span_count_alloc(s);
     if (unlikely(s->needzero))
-        return malloc_small_finish(s, idx, type_id);
+        return malloc_small_finish(c, s, idx, type_id);
     if ((type_id | (uintptr_t)s->type_ids) != 0) {
         if (unlikely(s->type_ids == NULL))
-            return malloc_small_finish(s, idx, type_id);
+            return malloc_small_finish(c, s, idx, type_id);
         s->type_ids[idx] = type_id;
     }
+    /* Publish, then ask whether to allocate black: a thread interrupted
+     * before publishing is scanned with an unpublished slot (ignored) and
+     * marks the object itself after publishing. */
     atomic_store_explicit(&s->freeindex_for_scan, (uint16_t)(idx + 1), memory_order_release);
+    if (unlikely(post_flags()))
+        malloc_post_hook(s, idx);
     return (void *)span_object_base(s, idx);
 }
 
@@ -115,18 +144,27 @@ static NOINLINE void *malloc_large(size_t size, const tc_type *t, bool noscan)
     size_t npages = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
     if (npages < (size >> PAGE_SHIFT)) /* overflow */
         return NULL;
+    tc_safepoint();
+    c->nopreempt++;
     spanclass_t sc = make_spanclass(0, noscan);
     span *s = heap_alloc_span(npages, sc);
-    if (s == NULL)
+    if (s == NULL) {
+        c->nopreempt--;
         return NULL;
+    }
     if (s->needzero)
         memset((void *)s->start, 0, s->elemsize);
     s->freeindex = 1;
     atomic_store_explicit(&s->alloc_count, 1, memory_order_relaxed);
-    atomic_store_explicit(&s->large_type, t, memory_order_relaxed);
+    atomic_store_explicit(&s->large_type, t, memory_order_release);
     atomic_store_explicit(&s->freeindex_for_scan, 1, memory_order_release);
+    if (post_flags())
+        malloc_post_hook(s, 0);
     mcentral_add_large(&central[sc], s);
     mcache_count(c, 1, s->elemsize);
+    if (heap_alloc_hook != NULL)
+        heap_alloc_hook((int64_t)s->elemsize); /* may assist or start a cycle */
+    c->nopreempt--;
     return (void *)s->start;
 }
 
@@ -148,23 +186,23 @@ static inline __attribute__((always_inline)) void *malloc_inline(size_t size, co
     return malloc_other(size, t, noscan);
 }
 
-TC_API void *tc_alloc(size_t size)
+TC_API NOPREEMPT_TEXT void *tc_alloc(size_t size)
 {
     return malloc_inline(size, NULL, false);
 }
 
-TC_API void *tc_alloc_noscan(size_t size)
+TC_API NOPREEMPT_TEXT void *tc_alloc_noscan(size_t size)
 {
     return malloc_inline(size, NULL, true);
 }
 
-TC_API void *tc_new(const tc_type *t)
+TC_API NOPREEMPT_TEXT void *tc_new(const tc_type *t)
 {
     type_check(t, "tc_new");
     return malloc_inline(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
 }
 
-TC_API void *tc_new_array(const tc_type *t, size_t n)
+TC_API NOPREEMPT_TEXT void *tc_new_array(const tc_type *t, size_t n)
 {
     type_check(t, "tc_new_array");
     if (n != 0 && t->size > SIZE_MAX / n)

@@ -13,4 +13,12 @@
  * outside the heap. */
 extern char zerobase[16];
 
+struct span;
+
+/* Nonzero (read relaxed after each object is published) sends the object
+ * to malloc_post_hook.  Written by the collector (gc/mark.h names the
+ * bits).  The hook must be NOPREEMPT_TEXT. */
+extern int alloc_flags;
+extern void (*malloc_post_hook)(struct span *s, size_t idx);
+
 #endif

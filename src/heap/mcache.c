@@ -20,6 +20,20 @@
 #include "mcentral.h"
 
 span empty_span;
+void (*heap_alloc_hook)(int64_t bytes);
+
+static void report_alloc(int64_t bytes)
+{
+    if (heap_alloc_hook != NULL && bytes != 0)
+        heap_alloc_hook(bytes);
+}
+
+/* Bytes of a span's slots not yet handed out. */
+static int64_t span_unused_bytes(const span *s)
+{
+    return ((int64_t)s->nelems - atomic_load_explicit(&s->alloc_count, memory_order_relaxed)) *
+           (int64_t)s->elemsize;
+}
 mcache mcache_unattached = { .alloc = { [0 ... NUM_SPAN_CLASSES - 1] = &empty_span } };
 __thread mcache *tls_mcache __attribute__((tls_model("initial-exec"))) = &mcache_unattached;
 
@@ -51,12 +65,15 @@ static span *mcache_take(mcache *c, spanclass_t sc)
 int mcache_refill(mcache *c, spanclass_t sc)
 {
     span *old = mcache_take(c, sc);
-    if (old != NULL)
+    if (old != NULL) {
+        report_alloc(-span_unused_bytes(old));
         mcentral_uncache_span(&central[sc], old);
+    }
     span *s = mcentral_cache_span(&central[sc]);
     if (s == NULL)
         return -1;
     atomic_store_explicit(&c->alloc[sc], s, memory_order_release);
+    report_alloc(span_unused_bytes(s)); /* may assist or start a cycle */
     return 0;
 }
 
@@ -64,8 +81,10 @@ void mcache_release_all(mcache *c)
 {
     for (unsigned i = 0; i < NUM_SPAN_CLASSES; i++) {
         span *s = mcache_take(c, (spanclass_t)i);
-        if (s != NULL)
+        if (s != NULL) {
+            report_alloc(-span_unused_bytes(s));
             mcentral_uncache_span(&central[i], s);
+        }
     }
 }
 

@@ -25,7 +25,17 @@ typedef struct mcache {
     _Atomic uint32_t stats_seq;
     _Atomic uint64_t mallocs;
     _Atomic uint64_t alloc_bytes;
+    /* > 0 while the owner runs runtime code that must not be suspended by
+     * the collector's signal (it leaves per-thread or per-span state half
+     * updated, or calls out of NOPREEMPT_TEXT doing so).  Owner only, read
+     * by its own signal handler. */
+    int nopreempt;
 } mcache;
+
+/* Reports bytes taken into use (> 0: a span cached, a large object) or
+ * given back unused (< 0: a span uncached) to the collector, which keeps
+ * heap_live, assists and triggers cycles.  Set by gc_init. */
+extern void (*heap_alloc_hook)(int64_t bytes);
 
 static inline span *mcache_span(mcache *c, spanclass_t sc)
 {

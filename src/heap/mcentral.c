@@ -9,9 +9,11 @@
  * it back when it is full or the thread detaches.  (Go uses lock-free span
  * sets here; per-class locks are held only for a list push or pop.)
  *
- * The sweep states are kept exactly as Go's so the collector can sweep
- * lazily: a span taken into a cache gets sweepgen = h + 3 ("swept and
- * cached"); when returned it goes back to h.
+ * The sweep states are kept exactly as Go's: a span taken into a cache gets
+ * sweepgen = h + 3 ("swept and cached"); when returned it goes back to h.
+ * When no swept span has room, unswept ones are swept on the spot
+ * (mcentral_sweep_hook, Go's lazy sweeping) before the heap is asked for a
+ * new span.
  *
  * Invariants: s->list names the list holding s; list lengths are exact;
  * every in-use small span is either on one list or in one thread cache.
@@ -25,6 +27,7 @@
 #include "page_heap.h"
 
 mcentral central[NUM_SPAN_CLASSES];
+span *(*mcentral_sweep_hook)(mcentral *c);
 
 void span_list_push(span_list *l, span *s)
 {
@@ -76,6 +79,8 @@ span *mcentral_cache_span(mcentral *c)
     if (s != NULL)
         span_list_remove(l, s);
     lock_release(&c->lock);
+    if (s == NULL && mcentral_sweep_hook != NULL)
+        s = mcentral_sweep_hook(c);
     if (s == NULL && (s = mcentral_grow(c)) == NULL)
         return NULL;
     atomic_store_explicit(&s->sweepgen, sg + 3, memory_order_release);

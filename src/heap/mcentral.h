@@ -27,6 +27,11 @@ extern mcentral central[NUM_SPAN_CLASSES];
 
 void mcentral_init_all(void);
 
+/* Lazy sweeping, installed by the collector: sweeps unswept spans of c
+ * until one has a free slot and returns it (swept, owned by the caller),
+ * or NULL after a bounded number of spans. */
+extern span *(*mcentral_sweep_hook)(mcentral *c);
+
 /* A span of this class with a free slot, now owned by the caller (marked
  * cached, sweepgen = h + 3), with alloc_cache ready at freeindex; NULL
  * when memory cannot be had. */

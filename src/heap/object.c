@@ -12,7 +12,9 @@
  */
 #include <stdint.h>
 
+#include "../base/nopreempt.h"
 #include "../base/throw.h"
+#include "gcbits.h"
 #include "page_heap.h"
 #include "span.h"
 #include "type.h"
@@ -38,21 +40,21 @@ static const tc_type *object_type(const span *s, size_t idx)
     return type_by_id(span_type_id(s, idx));
 }
 
-TC_API void *tc_base(const void *p)
+TC_API NOPREEMPT_TEXT void *tc_base(const void *p)
 {
     size_t idx;
     span *s = object_find(p, &idx);
     return s ? (void *)span_object_base(s, idx) : NULL;
 }
 
-TC_API size_t tc_size(const void *p)
+TC_API NOPREEMPT_TEXT size_t tc_size(const void *p)
 {
     size_t idx;
     span *s = object_find(p, &idx);
     return s ? s->elemsize : 0;
 }
 
-TC_API const tc_type *tc_type_of(const void *p)
+TC_API NOPREEMPT_TEXT const tc_type *tc_type_of(const void *p)
 {
     size_t idx;
     span *s = object_find(p, &idx);
@@ -64,6 +66,7 @@ TC_API void tc_heap_walk(void (*fn)(void *obj, size_t size, const tc_type *t, vo
     if (fn == NULL)
         throw("tc_heap_walk: fn is NULL");
     size_t n;
+    atomic_fetch_add(&gcbits_walkers, 1); /* keep the bitmaps we read */
     span *const *all = allspans_begin_read(&n);
     for (size_t k = 0; k < n; k++) {
         span *s = all[k];
@@ -74,4 +77,5 @@ TC_API void tc_heap_walk(void (*fn)(void *obj, size_t size, const tc_type *t, vo
                 fn((void *)span_object_base(s, i), s->elemsize, object_type(s, i), arg);
     }
     allspans_end_read();
+    atomic_fetch_sub(&gcbits_walkers, 1);
 }

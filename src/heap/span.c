@@ -22,10 +22,9 @@
 
 #include "../base/throw.h"
 #include "../offheap/fixalloc.h"
+#include "gcbits.h"
 
 const char *const span_state_names[SPAN_STATE_COUNT] = {"dead", "in-use"};
-
-static size_t bits_bytes(const span *s) { return bit_words(s->nelems) * sizeof(uint64_t); }
 
 int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needzero)
 {
@@ -53,13 +52,10 @@ int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needz
     atomic_store_explicit(&s->freeindex_for_scan, 0, memory_order_relaxed);
     s->type_ids = NULL;
     atomic_store_explicit(&s->large_type, NULL, memory_order_relaxed);
-    /* Both maps in one block: alloc bits, then mark bits. */
-    uint64_t *bits = blockalloc_alloc(2 * bits_bytes(s));
-    if (bits == NULL) {
-        s->alloc_bits = s->mark_bits = NULL;
-        span_release_bits(s);
+    /* Both maps from the current gcbits epoch, side by side. */
+    uint64_t *bits = gcbits_alloc(2 * bit_words(s->nelems));
+    if (bits == NULL)
         return -1;
-    }
     s->alloc_bits = bits;
     s->mark_bits = bits + bit_words(s->nelems);
     if (s->nelems % 64 != 0)
@@ -70,8 +66,7 @@ int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needz
 
 void span_release_bits(span *s)
 {
-    if (s->alloc_bits != NULL)
-        blockalloc_free(s->alloc_bits, 2 * bits_bytes(s));
+    /* The bitmaps go with their gcbits epoch. */
     if (s->type_ids != NULL)
         blockalloc_free(s->type_ids, (size_t)s->nelems * sizeof(uint16_t));
     s->alloc_bits = s->mark_bits = NULL;

@@ -63,8 +63,10 @@ typedef struct span {
      * h + 1 cached before the sweep began, h + 3 swept and cached. */
     _Atomic uint32_t sweepgen;
 
-    /* nelems bits each (rounded up to whole words), off-heap, in one
-     * blockalloc block (mark_bits follow alloc_bits).
+    /* nelems bits each (rounded up to whole words), off-heap, from the
+     * gcbits epochs (gcbits.h).  Sweeping swaps in new maps: alloc_bits is
+     * stored with release order before freeindex_for_scan is reset, and
+     * loaded with acquire after it.
      * alloc_bits: 1 = allocated as of the last sweep; slots handed out
      * since are those below freeindex.  The bits past nelems are always 1,
      * so alloc_cache never offers a slot past the end and the fast path
@@ -126,7 +128,24 @@ static inline bool span_slot_allocated(const span *s, size_t idx)
 {
     if (idx < atomic_load_explicit(&s->freeindex_for_scan, memory_order_acquire))
         return true;
-    return bit_get(s->alloc_bits, idx);
+    return bit_get(__atomic_load_n(&s->alloc_bits, __ATOMIC_ACQUIRE), idx);
+}
+
+/* Whether slot idx is marked.  Any thread. */
+static inline bool span_is_marked(const span *s, size_t idx)
+{
+    uint64_t w = __atomic_load_n(&s->mark_bits[idx / 64], __ATOMIC_RELAXED);
+    return (w >> (idx % 64)) & 1;
+}
+
+/* Sets slot idx's mark bit; true if this call set it. */
+static inline bool span_mark(span *s, size_t idx)
+{
+    uint64_t bit = (uint64_t)1 << (idx % 64);
+    uint64_t *w = &s->mark_bits[idx / 64];
+    if (__atomic_load_n(w, __ATOMIC_RELAXED) & bit)
+        return false;
+    return (__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit) == 0;
 }
 
 /* Sets up a fresh record for [base, base + npages pages) with class sc:

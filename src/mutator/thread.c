@@ -2,26 +2,48 @@
  * thread.c -- attaching and detaching threads.
  *
  * Design: a thread must attach before it touches the heap; attaching gives
- * it a thread_ctx (an off-heap record holding its allocation cache) and
- * points the thread-local tls_mcache at it.  Detaching returns the cached
- * spans to the mcentrals and folds the thread's counters into the
- * registry's.  A thread that exits while attached is detached by a
- * pthread key destructor, so it can never leave a context behind.
+ * it a thread_ctx (an off-heap record holding its allocation cache, its
+ * write-barrier buffer and its mark work buffers), records its stack
+ * bounds, and points the thread-locals tls_mcache, tc__wbuf_cur and
+ * tls_thread at it.  Detaching hands the barrier buffer and work to the
+ * collector, returns the cached spans to the mcentrals and folds the
+ * thread's counters into the registry's.  A thread that exits while
+ * attached is detached by a pthread key destructor, so it can never leave
+ * a context behind to stall the next stop-the-world.
  *
- * Invariants: registry.count = length of the list; a thread's tls_mcache is
- * &its ctx->cache iff it is on the list.
- * Locking: registry.lock is the outermost runtime lock except options.
+ * Stopping the world holds registry.lock, so a thread attaching meanwhile
+ * waits until the world restarts; a detaching thread marks itself
+ * BLOCKING before it takes the lock, so the collector does not wait for it.
+ *
+ * Invariants: registry.count = length of the list; a thread's tls_thread
+ * is its context iff the context is on the list.
+ * Locking: registry.lock (rank LOCK_RANK_THREADS).
  */
 #include "thread.h"
 
 #include <stddef.h>
 #include <string.h>
 
+#include "../base/options.h"
 #include "../base/throw.h"
 #include "../offheap/fixalloc.h"
+#include "../sys/sys.h"
+#include "safepoint.h"
 #include "tricolor.h"
 
+const char *const thread_state_names[THREAD_STATE_COUNT] = {"running", "blocking", "parked",
+                                                            "suspended"};
+
 thread_registry registry = { .lock = LOCK_INIT(LOCK_RANK_THREADS) };
+__thread thread_ctx *tls_thread __attribute__((tls_model("initial-exec")));
+void (*thread_detach_hook)(thread_ctx *t);
+
+/* Unattached threads see a barrier buffer with no room, so their first
+ * barriered store while the collector marks reaches tc__wb_slow, which
+ * reports the misuse. */
+static void *no_entries[2];
+static tc__wbuf no_wbuf = { no_entries, no_entries };
+TC_API __thread tc__wbuf *tc__wbuf_cur __attribute__((tls_model("initial-exec"))) = &no_wbuf;
 
 static fixalloc threadalloc;
 static pthread_key_t thread_key;
@@ -30,7 +52,7 @@ static int thread_key_made;
 static void thread_exit_destructor(void *arg)
 {
     thread_ctx *t = arg;
-    if (t != NULL && tls_mcache == &t->cache)
+    if (t != NULL && tls_thread == t)
         thread_detach();
 }
 
@@ -60,15 +82,29 @@ void thread_registry_free_all(void)
     lock_release(&registry.lock);
 }
 
+/* Points the barrier buffer at its entries: WBBUF_ENTRIES of room, or none
+ * in checkptr mode so that every barriered store takes the slow path. */
+void thread_wbuf_reset(thread_ctx *t)
+{
+    t->wb.next = t->wb_entries;
+    t->wb.end = t->wb_entries + (options.checkptr ? 0 : WBBUF_ENTRIES);
+}
+
 int thread_attach(void)
 {
-    if (tls_mcache != &mcache_unattached)
+    if (tls_thread != NULL)
         return TC_EBUSY;
     thread_ctx *t = fixalloc_alloc(&threadalloc);
     if (t == NULL)
         return TC_ENOMEM;
     mcache_init(&t->cache);
+    thread_wbuf_reset(t);
     t->self = pthread_self();
+    if (sys_thread_stack(&t->stack_lo, &t->stack_hi) != 0) {
+        fixalloc_free(&threadalloc, t);
+        return TC_ESTATE;
+    }
+    atomic_store(&t->state, THREAD_RUNNING);
     lock_acquire(&registry.lock);
     t->prev = NULL;
     t->next = registry.first;
@@ -76,19 +112,27 @@ int thread_attach(void)
         registry.first->prev = t;
     registry.first = t;
     registry.count++;
+    tls_thread = t;
+    tls_mcache = &t->cache;
+    tc__wbuf_cur = &t->wb;
     lock_release(&registry.lock);
     pthread_setspecific(thread_key, t);
-    tls_mcache = &t->cache;
     return 0;
 }
 
 void thread_detach(void)
 {
-    mcache *c = tls_mcache;
-    if (c == &mcache_unattached)
+    thread_ctx *t = tls_thread;
+    if (t == NULL)
         throw("tc_thread_detach: the calling thread is not attached");
-    thread_ctx *t = (thread_ctx *)((char *)c - offsetof(thread_ctx, cache));
-    mcache_release_all(c);
+    tc_safepoint();
+    t->cache.nopreempt++;
+    if (thread_detach_hook != NULL)
+        thread_detach_hook(t);
+    mcache_release_all(&t->cache);
+    t->cache.nopreempt--;
+    /* From here on the thread touches nothing the collector scans. */
+    safepoint_blocking_enter(t);
     lock_acquire(&registry.lock);
     if (t->prev != NULL)
         t->prev->next = t->next;
@@ -97,16 +141,23 @@ void thread_detach(void)
     if (t->next != NULL)
         t->next->prev = t->prev;
     registry.count--;
-    registry.detached_mallocs += atomic_load(&c->mallocs);
-    registry.detached_alloc_bytes += atomic_load(&c->alloc_bytes);
-    lock_release(&registry.lock);
+    registry.detached_mallocs += atomic_load(&t->cache.mallocs);
+    registry.detached_alloc_bytes += atomic_load(&t->cache.alloc_bytes);
+    tls_thread = NULL;
     tls_mcache = &mcache_unattached;
+    tc__wbuf_cur = &no_wbuf;
+    lock_release(&registry.lock);
     pthread_setspecific(thread_key, NULL);
     fixalloc_free(&threadalloc, t);
 }
 
 void thread_count_allocs(uint64_t *mallocs, uint64_t *bytes)
 {
+    /* A stop-the-world holds registry.lock while it waits for every
+     * attached thread, so an attached caller waits for it as blocking. */
+    thread_ctx *self = tls_thread;
+    if (self != NULL)
+        safepoint_blocking_enter(self);
     lock_acquire(&registry.lock);
     uint64_t m = registry.detached_mallocs, b = registry.detached_alloc_bytes;
     for (thread_ctx *t = registry.first; t != NULL; t = t->next) {
@@ -116,6 +167,8 @@ void thread_count_allocs(uint64_t *mallocs, uint64_t *bytes)
         b += tb;
     }
     lock_release(&registry.lock);
+    if (self != NULL)
+        safepoint_blocking_exit(self);
     *mallocs = m;
     *bytes = b;
 }

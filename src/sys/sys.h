@@ -24,6 +24,7 @@
 #ifndef TC_SYS_SYS_H
 #define TC_SYS_SYS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,5 +64,31 @@ void  sys_used(void *p, size_t size);                      /* Prepared -> Ready 
 void sys_fail_after(long n, int sticky);
 
 int sys_ncpu(void);
+
+/* ---- Time, waiting, threads and signals ---------------------------------- */
+
+uint64_t sys_nanotime(void);   /* monotonic clock, ns */
+uint64_t sys_walltime(void);   /* ns since the epoch */
+uint64_t sys_thread_cputime(void); /* CPU time of the calling thread, ns */
+
+/* Futex-style waiting on a 32-bit word: sleeps while *addr == val (or
+ * until woken or timeout_ns, 0 = forever).  Both are async-signal-safe. */
+void sys_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t timeout_ns);
+void sys_wake_all(_Atomic uint32_t *addr);
+
+/* The calling thread's stack: [*lo, *hi), hi being the base (stacks grow
+ * down).  Returns -1 if unknown. */
+int sys_thread_stack(uintptr_t *lo, uintptr_t *hi);
+
+/* Registers of an interrupted thread from a signal handler's ucontext:
+ * copies up to max general registers into out, sets *sp to its stack
+ * pointer less the red zone, returns how many were copied. */
+size_t sys_ucontext_regs(const void *ucontext, uintptr_t *out, size_t max, uintptr_t *sp);
+
+/* Installs handler for signo (SA_SIGINFO | SA_RESTART, all signals but
+ * signo itself left unblocked).  Returns -1 if the signal is unusable. */
+uintptr_t sys_ucontext_pc(const void *ucontext);
+int sys_signal_install(int signo, void (*handler)(int, void *info, void *ucontext));
+int sys_signal_send(pthread_t thread, int signo);  /* 0 or -1 */
 
 #endif

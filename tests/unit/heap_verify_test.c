@@ -66,7 +66,7 @@ static void test_detects_damage(void)
 
 int main(void)
 {
-    REQUIRE(tc_init(NULL) == 0);
+    REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_healthy);
     RUN(test_detects_damage);
     tc_shutdown();

@@ -138,7 +138,7 @@ static void test_zero_size_and_overflow(void)
 
 int main(void)
 {
-    REQUIRE(tc_init(NULL) == 0);
+    REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_every_size_class);
     RUN(test_request_sizes_round_up);
     RUN(test_large_objects);

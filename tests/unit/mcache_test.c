@@ -97,7 +97,7 @@ static void test_exit_without_detach(void)
 
 int main(void)
 {
-    REQUIRE(tc_init(NULL) == 0);
+    REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_refill_cycle);
     RUN(test_detach_returns_spans);
     RUN(test_exit_without_detach);

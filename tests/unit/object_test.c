@@ -133,7 +133,7 @@ static void test_heap_walk(void)
 
 int main(void)
 {
-    REQUIRE(tc_init(NULL) == 0);
+    REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_interior_pointers);
     RUN(test_outside_the_heap);
     RUN(test_free_slots_and_tails);

@@ -124,7 +124,7 @@ static void test_verify_catches_bad_counts(void)
 
 int main(void)
 {
-    REQUIRE(tc_init(NULL) == 0);
+    REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_walk_fresh_and_patterned);
     RUN(test_walk_stops_at_nelems);
     RUN(test_small_span_counts);

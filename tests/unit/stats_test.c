@@ -80,7 +80,7 @@ static void test_sized_prefix(void)
 
 int main(void)
 {
-    REQUIRE(tc_init(NULL) == 0);
+    REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_counters_move_exactly);
     RUN(test_slow_recount);
     RUN(test_released_pages);

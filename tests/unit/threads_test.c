@@ -157,7 +157,7 @@ static void test_concurrent_allocation(void)
 
 int main(void)
 {
-    REQUIRE(tc_init(NULL) == 0);
+    REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     size_class_init();
     RUN(test_concurrent_allocation);
     tc_shutdown();

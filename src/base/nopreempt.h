@@ -1,0 +1,18 @@
+/*
+ * nopreempt.h -- code the collector's suspension signal must not stop.
+ *
+ * Functions marked NOPREEMPT_TEXT are placed in one linker section; the
+ * signal handler (mutator/safepoint.c) declines to suspend a thread whose
+ * interrupted instruction lies in it, and the thread is signalled again a
+ * little later.  The allocation fast path and object lookup live there:
+ * they update or read per-span state without locks, and the collector
+ * touches that state while the world is stopped.  Longer runtime paths use
+ * the per-thread counter mcache.nopreempt instead (they call out of the
+ * section, to libc or to other files).
+ */
+#ifndef TC_BASE_NOPREEMPT_H
+#define TC_BASE_NOPREEMPT_H
+
+#define NOPREEMPT_TEXT __attribute__((section("tricolor_nopreempt"), noinline))
+
+#endif

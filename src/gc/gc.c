@@ -1,0 +1,564 @@
+/*
+ * gc.c -- the collection cycle (Go's mgc.go) and the thread that runs it.
+ *
+ * A cycle, as Go runs it:
+ *
+ *  1. Sweep termination.  Finish sweeping the previous cycle (concurrently),
+ *     find the global segments, then stop the world: open a new gcbits
+ *     epoch, clear the per-page mark bits, turn the write barrier on and
+ *     allocation black, and scan every thread's stack and registers and the
+ *     globals (the unbarriered roots) once.  Start the world.
+ *  2. Concurrent mark.  Scan the registered roots, then drain grey objects:
+ *     the controller thread works as the background mark worker aiming at
+ *     25% of the CPUs (a fractional worker when that is under one CPU;
+ *     extra dedicated workers on bigger machines), and allocating threads
+ *     assist in proportion to what they allocate (pacer.c).
+ *  3. Mark termination.  When no grey object is left, stop the world and
+ *     flush every thread's barrier buffer and work buffers.  If that found
+ *     grey objects, start the world and keep marking (Go's issue 27993);
+ *     after MARKTERM_RETRIES tries, finish them with the world stopped.
+ *     Otherwise: optional checkmark, barrier off, give every cached span
+ *     back, heap.sweepgen += 2 (every span becomes unswept), commit the
+ *     pacer.  Start the world.
+ *  4. Concurrent sweep, by the controller right away and lazily by
+ *     allocation; the next cycle finishes whatever is left.
+ *
+ * stw=1 runs steps 1-3 in one stop-the-world with no barrier.
+ *
+ * The controller is a runtime thread, not attached: it is never stopped or
+ * scanned.  It sleeps until allocation reaches the trigger (gc_on_alloc),
+ * tc_collect asks, or stress=N counts enough allocations.
+ *
+ * Locking: ctl.mu (a plain mutex, outside the rank order: it is only held
+ * to post or take requests) guards the request counters; the controller
+ * owns everything else here.
+ */
+#include "gc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../base/nopreempt.h"
+#include "../base/options.h"
+#include "../base/throw.h"
+#include "../heap/arena.h"
+#include "../heap/gcbits.h"
+#include "../heap/mcentral.h"
+#include "../heap/page_heap.h"
+#include "../mutator/safepoint.h"
+#include "../sys/sys.h"
+#include "mark.h"
+#include "pacer.h"
+#include "roots.h"
+#include "sweep.h"
+#include "wbbuf.h"
+#include "tricolor.h"
+
+#define MARK_CHUNK (256 * 1024)   /* scan work between the fractional worker's time checks */
+#define MARKTERM_RETRIES 4
+#define ASSIST_MIN_WORK (64 * 1024) /* Go's gcOverAssistWork */
+#define MAX_WORKERS 16
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;        /* the controller waits for requests */
+    pthread_cond_t done_cv;   /* tc_collect waits for cycles */
+    uint32_t started, done;   /* cycles; under mu */
+    bool want, want_forced, stop;
+    bool running;             /* the controller thread exists */
+    pthread_t thread;
+    _Atomic int requested;    /* a request is posted and not yet taken */
+} ctl = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0,
+          false, false, false, false, 0, 0 };
+
+static gc_stats stats;              /* under ctl.mu for readers; the controller writes */
+static _Atomic uint64_t assist_ns;  /* time mutators spent assisting */
+static gcwork ctl_work;             /* the controller's grey objects */
+static _Atomic uint64_t stress_count;
+
+/* Dedicated mark workers (when 25% of the CPUs is a whole CPU or more). */
+static struct {
+    int n;
+    pthread_t threads[MAX_WORKERS];
+    _Atomic int busy;
+    _Atomic uint64_t cpu_ns;
+} workers;
+
+static double mark_utilization;     /* the controller's share of a CPU while marking */
+static _Atomic double assist_ratio; /* scan bytes owed per byte allocated; set during mark */
+
+/* ---- Requests ------------------------------------------------------------ */
+
+static void gc_request(bool forced)
+{
+    pthread_mutex_lock(&ctl.mu);
+    ctl.want = true;
+    ctl.want_forced |= forced;
+    pthread_cond_signal(&ctl.cv);
+    pthread_mutex_unlock(&ctl.mu);
+}
+
+static void gc_request_async(void)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&ctl.requested, &expected, 1))
+        gc_request(false);
+}
+
+/* ---- Allocation hooks --------------------------------------------------- */
+
+static void gc_assist(thread_ctx *t, int64_t bytes)
+{
+    t->assist_credit -= bytes;
+    if (t->assist_credit >= 0)
+        return;
+    double ratio = atomic_load_explicit(&assist_ratio, memory_order_relaxed);
+    int64_t work = (int64_t)((double)-t->assist_credit * ratio);
+    if (work < ASSIST_MIN_WORK)
+        work = ASSIST_MIN_WORK;
+    uint64_t t0 = sys_nanotime();
+    t->cache.nopreempt++;
+    int64_t done = mark_drain(&t->work, work);
+    gcwork_dispose(&t->work);
+    mark_flush_counters(&t->work);
+    t->cache.nopreempt--;
+    atomic_fetch_add_explicit(&assist_ns, sys_nanotime() - t0, memory_order_relaxed);
+    if (done < work)
+        t->assist_credit = 0; /* no grey object left: marking is about to end */
+    else
+        t->assist_credit += (int64_t)((double)done / (ratio > 0 ? ratio : 1));
+}
+
+void gc_on_alloc(thread_ctx *t, int64_t bytes)
+{
+    int64_t live = atomic_fetch_add_explicit(&heap_live, bytes, memory_order_relaxed) + bytes;
+    int phase = atomic_load_explicit(&gc_phase_now, memory_order_relaxed);
+    if (phase == GC_MARK && t != NULL && !options.stop_the_world)
+        gc_assist(t, bytes);
+    else if (phase == GC_OFF && pacer_should_start(&pacer_state, live))
+        gc_request_async();
+}
+
+NOPREEMPT_TEXT void gc_alloc_post(span *s, size_t idx)
+{
+    int flags = __atomic_load_n(&alloc_flags, __ATOMIC_RELAXED);
+    if (flags & ALLOC_FLAG_BLACKEN)
+        mark_new_object(s, idx);
+    if ((flags & ALLOC_FLAG_STRESS) && options.stress > 0 &&
+        atomic_fetch_add_explicit(&stress_count, 1, memory_order_relaxed) % (uint64_t)options.stress ==
+            (uint64_t)options.stress - 1)
+        gc_request_async();
+}
+
+static void gc_detach_hook(thread_ctx *t)
+{
+    if (atomic_load(&gc_phase_now) != GC_OFF) {
+        wbbuf_flush(t, &t->work);
+        gcwork_dispose(&t->work);
+        mark_flush_counters(&t->work);
+    } else {
+        thread_wbuf_reset(t);
+    }
+}
+
+static void gc_heap_alloc_hook(int64_t bytes)
+{
+    if (bytes < 0)
+        atomic_fetch_add_explicit(&heap_live, bytes, memory_order_relaxed);
+    else
+        gc_on_alloc(tls_thread, bytes);
+}
+
+/* Lazy sweeping for mcentral_cache_span: sweeps unswept spans of c (at
+ * most 100, as Go's cacheSpan budget) until one has a free slot. */
+static span *gc_lazy_sweep(mcentral *c)
+{
+    span *found = NULL;
+    sweep_begin();
+    for (int budget = 100; budget > 0 && found == NULL; budget--) {
+        span *s = sweep_take(c, false);
+        if (s == NULL)
+            break;
+        if (!sweep_span(s, true))
+            continue; /* freed */
+        if (atomic_load(&s->alloc_count) < s->nelems) {
+            found = s;
+        } else {
+            uint32_t sg = atomic_load(&heap.sweepgen);
+            lock_acquire(&c->lock);
+            span_list_push(&c->full[sweep_swept_index(sg)], s);
+            lock_release(&c->lock);
+        }
+    }
+    sweep_end();
+    return found;
+}
+
+void gc_root_added(uintptr_t lo, uintptr_t hi)
+{
+    if (atomic_load(&gc_phase_now) == GC_OFF)
+        return;
+    thread_ctx *t = tls_thread;
+    gcwork tmp = {0};
+    gcwork *gw = t != NULL ? &t->work : &tmp;
+    if (t != NULL)
+        t->cache.nopreempt++;
+    mark_scan_block(lo, hi, gw);
+    gcwork_dispose(gw);
+    mark_flush_counters(gw);
+    if (t != NULL)
+        t->cache.nopreempt--;
+}
+
+/* ---- Marking ------------------------------------------------------------ */
+
+static bool no_work_left(void)
+{
+    return gcwork_empty(&ctl_work) && workbuf_full_empty() && atomic_load(&workers.busy) == 0;
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    gcwork gw = {0};
+    for (;;) {
+        int phase = atomic_load(&gc_phase_now);
+        if (phase == GC_OFF && !ctl.running)
+            break;
+        if (phase != GC_MARK || workbuf_full_empty()) {
+            nanosleep(&(struct timespec){0, 50000}, NULL);
+            continue;
+        }
+        atomic_fetch_add(&workers.busy, 1);
+        uint64_t c0 = sys_thread_cputime();
+        mark_drain(&gw, MARK_CHUNK);
+        gcwork_dispose(&gw);
+        mark_flush_counters(&gw);
+        atomic_fetch_add(&workers.cpu_ns, sys_thread_cputime() - c0);
+        atomic_fetch_sub(&workers.busy, 1);
+    }
+    return NULL;
+}
+
+/* Drains as the fractional (or dedicated) background worker until no grey
+ * object is left anywhere. */
+static void mark_concurrently(void)
+{
+    for (;;) {
+        uint64_t t0 = sys_nanotime();
+        int64_t done = mark_drain(&ctl_work, MARK_CHUNK);
+        if (done == 0) {
+            gcwork_dispose(&ctl_work);
+            if (no_work_left())
+                return;
+            if (gcwork_empty(&ctl_work) && workbuf_full_empty())
+                nanosleep(&(struct timespec){0, 20000}, NULL); /* workers finishing */
+            continue;
+        }
+        double ratio = pacer_assist_ratio(&pacer_state, atomic_load(&mark_scan_work) + ctl_work.scan_work,
+                                          atomic_load(&heap_live));
+        atomic_store_explicit(&assist_ratio, ratio, memory_order_relaxed);
+        if (mark_utilization < 1.0) {
+            uint64_t busy = sys_nanotime() - t0;
+            uint64_t idle = (uint64_t)((double)busy * (1.0 - mark_utilization) / mark_utilization);
+            if (idle > 0)
+                nanosleep(&(struct timespec){(time_t)(idle / 1000000000u), (long)(idle % 1000000000u)},
+                          NULL);
+        }
+    }
+}
+
+/* With the world stopped: every thread's buffers into the global lists. */
+static void flush_all_threads(void)
+{
+    for (thread_ctx *t = registry.first; t != NULL; t = t->next) {
+        wbbuf_flush(t, &ctl_work);
+        gcwork_dispose(&t->work);
+        mark_flush_counters(&t->work);
+    }
+    gcwork_dispose(&ctl_work);
+}
+
+static void clear_page_marks(void)
+{
+    lock_acquire(&heap.lock);
+    size_t n;
+    arena *const *list = arena_list(&n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t w = 0; w < PAGES_PER_ARENA / 64; w++)
+            atomic_store_explicit(&list[i]->page_marks[w], 0, memory_order_relaxed);
+    lock_release(&heap.lock);
+}
+
+/* ---- The cycle ---------------------------------------------------------- */
+
+/* Under ctl.mu. */
+static void record_pause(uint64_t ns, uint64_t end_ns)
+{
+    stats.pause_total_ns += ns;
+    if (ns > stats.pause_max_ns)
+        stats.pause_max_ns = ns;
+    unsigned i = stats.num_gc % 256;
+    stats.pause_ns[i] += ns;
+    stats.pause_end_ns[i] = end_ns;
+}
+
+static void gc_cycle(bool forced)
+{
+    bool stw = options.stop_the_world != 0;
+    uint64_t c0 = sys_thread_cputime(), w0 = atomic_load(&workers.cpu_ns);
+    uint64_t start = sys_nanotime();
+    sweep_finish();
+    roots_find_globals();
+    pthread_mutex_lock(&ctl.mu);
+    stats.pause_ns[stats.num_gc % 256] = 0;
+    pthread_mutex_unlock(&ctl.mu);
+
+    /* 1. Sweep termination and mark setup, world stopped. */
+    uint64_t p0 = sys_nanotime();
+    stw_start();
+    gcbits_next_epoch();
+    clear_page_marks();
+    atomic_store(&mark_bytes_marked, 0);
+    atomic_store(&mark_scan_work, 0);
+    int64_t live_before = atomic_load(&heap_live);
+    for (thread_ctx *t = registry.first; t != NULL; t = t->next)
+        t->assist_credit = 0;
+    atomic_store(&gc_phase_now, GC_MARK);
+    if (!stw)
+        wbbuf_set_enabled(1);
+    __atomic_or_fetch(&alloc_flags, ALLOC_FLAG_BLACKEN, __ATOMIC_RELAXED);
+    atomic_store_explicit(&assist_ratio, pacer_assist_ratio(&pacer_state, 0, live_before), memory_order_relaxed);
+    uint64_t roots = roots_scan_stw(&ctl_work);
+    uint64_t stw1 = 0, mark_wall = 0, stw2 = 0;
+    if (!stw) {
+        stw_end();
+        stw1 = sys_nanotime() - p0;
+        pthread_mutex_lock(&ctl.mu);
+        record_pause(stw1, sys_walltime());
+        pthread_mutex_unlock(&ctl.mu);
+    }
+
+    /* 2. Marking. */
+    uint64_t m0 = sys_nanotime();
+    roots += roots_scan_registered(&ctl_work);
+    for (int attempt = 0;; attempt++) {
+        if (stw)
+            mark_drain(&ctl_work, -1);
+        else
+            mark_concurrently();
+        /* 3. Mark termination. */
+        uint64_t p1 = sys_nanotime();
+        if (!stw)
+            stw_start();
+        atomic_store(&gc_phase_now, GC_MARKTERM);
+        flush_all_threads();
+        if (!no_work_left()) {
+            if (stw || attempt >= MARKTERM_RETRIES) {
+                do {
+                    mark_drain(&ctl_work, -1);
+                    gcwork_dispose(&ctl_work);
+                    flush_all_threads();
+                } while (!no_work_left());
+            } else {
+                atomic_store(&gc_phase_now, GC_MARK);
+                stw_end();
+                pthread_mutex_lock(&ctl.mu);
+                record_pause(sys_nanotime() - p1, sys_walltime());
+                pthread_mutex_unlock(&ctl.mu);
+                continue;
+            }
+        }
+        mark_wall = p1 - m0;
+        if (options.checkmark)
+            checkmark_run();
+        atomic_store(&gc_phase_now, GC_OFF);
+        wbbuf_set_enabled(0);
+        __atomic_and_fetch(&alloc_flags, ~ALLOC_FLAG_BLACKEN, __ATOMIC_RELAXED);
+        for (thread_ctx *t = registry.first; t != NULL; t = t->next) {
+            thread_wbuf_reset(t);
+            mcache_release_all(&t->cache);
+        }
+        mark_flush_counters(&ctl_work);
+        uint64_t marked = atomic_load(&mark_bytes_marked);
+        int64_t live_end = atomic_load(&heap_live);
+        atomic_fetch_add(&heap.sweepgen, 2);
+        atomic_store(&heap_live, (int64_t)marked);
+        uint64_t mark_alloc = live_end > live_before ? (uint64_t)(live_end - live_before) : 0;
+        pthread_mutex_lock(&ctl.mu);
+        pacer_commit(&pacer_state, marked, roots, mark_alloc, atomic_load(&mark_scan_work));
+        stats.next_gc = pacer_state.goal;
+        pthread_mutex_unlock(&ctl.mu);
+        uint64_t end_wall = sys_walltime();
+        stw_end();
+        stw2 = sys_nanotime() - p1;
+        if (stw)
+            stw1 = 0, stw2 = sys_nanotime() - p0;
+        pthread_mutex_lock(&ctl.mu);
+        record_pause(stw2, end_wall);
+        stats.num_gc++;
+        if (forced)
+            stats.num_forced_gc++;
+        stats.last_gc_ns = end_wall;
+        pthread_mutex_unlock(&ctl.mu);
+
+        /* 4. Sweep. */
+        sweep_finish();
+        uint64_t cpu = sys_thread_cputime() - c0 + (atomic_load(&workers.cpu_ns) - w0);
+        pthread_mutex_lock(&ctl.mu);
+        stats.gc_cpu_ns += cpu;
+        pthread_mutex_unlock(&ctl.mu);
+        if (options.gctrace) {
+            uint64_t now = sys_nanotime();
+            double since = (double)(now - stats.init_ns) / 1e9;
+            uint64_t total_cpu = stats.gc_cpu_ns + atomic_load(&assist_ns);
+            double share = since > 0 ? 100.0 * (double)total_cpu / 1e9 / (since * sys_ncpu()) : 0;
+            fprintf(stderr,
+                    "gc %u @%.3fs %.0f%%: %.3f+%.3f+%.3f ms clock, %.3f ms cpu, "
+                    "%lld->%lld->%llu MB, %llu MB goal, %llu KB roots, %zu threads%s\n",
+                    stats.num_gc, since, share, (double)stw1 / 1e6, (double)mark_wall / 1e6,
+                    (double)stw2 / 1e6, (double)cpu / 1e6, (long long)(live_before >> 20),
+                    (long long)(live_end >> 20), (unsigned long long)(marked >> 20),
+                    (unsigned long long)(pacer_state.goal >> 20), (unsigned long long)(roots >> 10),
+                    registry.count, forced ? " (forced)" : "");
+        }
+        (void)start;
+        return;
+    }
+}
+
+static void *controller_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&ctl.mu);
+        while (!ctl.stop && !ctl.want)
+            pthread_cond_wait(&ctl.cv, &ctl.mu);
+        if (ctl.stop) {
+            pthread_mutex_unlock(&ctl.mu);
+            return NULL;
+        }
+        bool forced = ctl.want_forced;
+        ctl.want = ctl.want_forced = false;
+        ctl.started++;
+        pthread_mutex_unlock(&ctl.mu);
+        atomic_store(&ctl.requested, 0);
+        gc_cycle(forced);
+        pthread_mutex_lock(&ctl.mu);
+        ctl.done++;
+        pthread_cond_broadcast(&ctl.done_cv);
+        pthread_mutex_unlock(&ctl.mu);
+    }
+}
+
+/* ---- Lifecycle and API --------------------------------------------------- */
+
+int gc_init(void)
+{
+    memset(&stats, 0, sizeof stats);
+    stats.init_ns = sys_nanotime();
+    atomic_store(&assist_ns, 0);
+    atomic_store(&heap_live, 0);
+    atomic_store(&gc_phase_now, GC_OFF);
+    memset(&ctl_work, 0, sizeof ctl_work);
+    workbuf_init();
+    roots_init();
+    memset(&pacer_state, 0, sizeof pacer_state);
+    pacer_state.gc_percent = options.gc_percent;
+    pacer_commit(&pacer_state, 0, 0, 0, 0);
+    stats.next_gc = pacer_state.goal;
+    __atomic_store_n(&alloc_flags, options.stress > 0 ? ALLOC_FLAG_STRESS : 0, __ATOMIC_RELAXED);
+    wbbuf_set_enabled(0);
+    thread_detach_hook = gc_detach_hook;
+    heap_alloc_hook = gc_heap_alloc_hook;
+    malloc_post_hook = gc_alloc_post;
+    mcentral_sweep_hook = gc_lazy_sweep;
+    int rc = safepoint_init();
+    if (rc != 0)
+        return rc;
+
+    double goal = 0.25 * sys_ncpu();
+    if (options.mark_workers > 0 && goal > options.mark_workers)
+        goal = options.mark_workers;
+    workers.n = goal >= 1.5 ? (int)(goal + 0.5) - 1 : 0; /* beyond the controller */
+    if (workers.n > MAX_WORKERS)
+        workers.n = MAX_WORKERS;
+    mark_utilization = goal >= 1.0 ? 1.0 : goal;
+    atomic_store(&workers.busy, 0);
+    atomic_store(&workers.cpu_ns, 0);
+
+    ctl.stop = ctl.want = ctl.want_forced = false;
+    ctl.started = ctl.done = 0;
+    atomic_store(&ctl.requested, 0);
+    if (pthread_create(&ctl.thread, NULL, controller_main, NULL) != 0)
+        return TC_ENOMEM;
+    ctl.running = true;
+    for (int i = 0; i < workers.n; i++)
+        pthread_create(&workers.threads[i], NULL, worker_main, NULL);
+    return 0;
+}
+
+void gc_shutdown(void)
+{
+    if (!ctl.running)
+        return;
+    pthread_mutex_lock(&ctl.mu);
+    ctl.stop = true;
+    pthread_cond_signal(&ctl.cv);
+    pthread_mutex_unlock(&ctl.mu);
+    pthread_join(ctl.thread, NULL);
+    ctl.running = false;
+    for (int i = 0; i < workers.n; i++)
+        pthread_join(workers.threads[i], NULL);
+    workers.n = 0;
+    thread_detach_hook = NULL;
+    heap_alloc_hook = NULL;
+    malloc_post_hook = NULL;
+    mcentral_sweep_hook = NULL;
+    __atomic_store_n(&alloc_flags, 0, __ATOMIC_RELAXED);
+}
+
+TC_API void tc_collect(void)
+{
+    if (!ctl.running)
+        return;
+    thread_ctx *t = tls_thread;
+    if (t != NULL)
+        safepoint_blocking_enter(t);
+    pthread_mutex_lock(&ctl.mu);
+    uint32_t target = ctl.started + 1;
+    ctl.want = true;
+    ctl.want_forced = true;
+    pthread_cond_signal(&ctl.cv);
+    while ((int32_t)(ctl.done - target) < 0)
+        pthread_cond_wait(&ctl.done_cv, &ctl.mu);
+    pthread_mutex_unlock(&ctl.mu);
+    if (t != NULL)
+        safepoint_blocking_exit(t);
+}
+
+TC_API int tc_set_gc_percent(int percent)
+{
+    pthread_mutex_lock(&ctl.mu);
+    int old = pacer_state.gc_percent;
+    pacer_state.gc_percent = percent;
+    options.gc_percent = percent;
+    pacer_commit(&pacer_state, pacer_state.heap_marked, pacer_state.roots_bytes,
+                 pacer_state.last_mark_alloc, pacer_state.last_scan_work);
+    stats.next_gc = pacer_state.goal;
+    pthread_mutex_unlock(&ctl.mu);
+    if (percent >= 0 && pacer_should_start(&pacer_state, atomic_load(&heap_live)))
+        gc_request_async();
+    return old;
+}
+
+void gc_read_stats(gc_stats *out)
+{
+    pthread_mutex_lock(&ctl.mu);
+    *out = stats;
+    out->gc_cpu_ns += atomic_load(&assist_ns);
+    pthread_mutex_unlock(&ctl.mu);
+}

@@ -1,0 +1,181 @@
+/*
+ * mark.c -- the tri-color marking of heap objects.
+ *
+ * Colors (Go's): an object is white while its mark bit is clear, grey once
+ * the bit is set and the object waits in a work buffer, black once it has
+ * been scanned.  Noscan objects go straight to black.  Marking ends when no
+ * grey object is left anywhere (gc.c detects it); white objects are then
+ * garbage.
+ *
+ * mark_pointer accepts any word: it is a heap pointer only if it falls
+ * inside an in-use span's objects, in a slot that is allocated (a stale
+ * pointer into a free slot is ignored).  Interior pointers mark the whole
+ * object.  Scanning reads heap words with relaxed atomic loads, since
+ * mutators write them concurrently.
+ *
+ * How an object is scanned depends on its span and type: noscan spans
+ * never; a type with pointer offsets: those words of every element that
+ * fits in the slot (tc_new_array); a type with a scan function: the
+ * function, which reports pointers to mark_pointer; no type (tc_alloc):
+ * every word.
+ *
+ * Invariants: mark bits only go from 0 to 1 during a cycle; an object is
+ * queued at most once per cycle (by the thread that set its bit).
+ * Locking: none; mark bits are set with atomic OR.
+ */
+#include "mark.h"
+
+#include "../base/nopreempt.h"
+#include "../heap/arena.h"
+#include "../heap/type.h"
+
+const char *const gc_phase_names[GC_PHASE_COUNT] = {"off", "mark", "mark termination"};
+_Atomic int gc_phase_now;
+_Atomic uint64_t mark_bytes_marked, mark_scan_work;
+
+/* Conservative scanning reads whole stacks and global segments, redzones
+ * included, racing with the mutators by design. */
+#define NOTSAN __attribute__((no_sanitize("thread", "address")))
+
+static inline void page_mark(span *s)
+{
+    arena *a = arena_of(s->start);
+    size_t pi = arena_page_index(s->start);
+    uint64_t bit = (uint64_t)1 << (pi % 64);
+    if ((atomic_load_explicit(&a->page_marks[pi / 64], memory_order_relaxed) & bit) == 0)
+        atomic_fetch_or_explicit(&a->page_marks[pi / 64], bit, memory_order_relaxed);
+}
+
+bool mark_pointer(uintptr_t p, gcwork *gw)
+{
+    span *s = span_of_heap(p);
+    if (s == NULL)
+        return false;
+    size_t idx = span_is_large(s) ? 0 : span_object_index(s, p);
+    if (!span_slot_allocated(s, idx))
+        return false;
+    if (!span_mark(s, idx))
+        return true;
+    page_mark(s);
+    if (span_is_noscan(s))
+        gw->bytes_marked += s->elemsize;
+    else
+        gcwork_put(gw, span_object_base(s, idx));
+    return true;
+}
+
+NOPREEMPT_TEXT void mark_new_object(span *s, size_t idx)
+{
+    if (span_mark(s, idx)) {
+        page_mark(s);
+        atomic_fetch_add_explicit(&mark_bytes_marked, s->elemsize, memory_order_relaxed);
+    }
+}
+
+NOTSAN void mark_scan_block(uintptr_t lo, uintptr_t hi, gcwork *gw)
+{
+    lo = (lo + 7) & ~(uintptr_t)7;
+    for (uintptr_t a = lo; a + sizeof(uintptr_t) <= hi; a += sizeof(uintptr_t)) {
+        uintptr_t v = __atomic_load_n((uintptr_t *)a, __ATOMIC_RELAXED);
+        if (v >= 4096)
+            mark_pointer(v, gw);
+    }
+}
+
+typedef struct scan_ctx {
+    gcwork *gw;
+} scan_ctx;
+
+static void scan_fn_mark(const void *ptr, void *ctx)
+{
+    mark_pointer((uintptr_t)ptr, ((scan_ctx *)ctx)->gw);
+}
+
+static const tc_type *object_type_of(const span *s, uintptr_t base)
+{
+    if (span_is_large(s))
+        return atomic_load_explicit(&((span *)s)->large_type, memory_order_acquire);
+    return type_by_id(span_type_id(s, span_object_index(s, base)));
+}
+
+NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)
+{
+    span *s = span_of(base);
+    size_t size = s->elemsize;
+    const tc_type *t = object_type_of(s, base);
+    if (t == NULL) {
+        mark_scan_block(base, base + size, gw);
+    } else if (t->scan != NULL) {
+        scan_ctx ctx = {gw};
+        t->scan((const void *)base, size, scan_fn_mark, &ctx);
+    } else {
+        for (size_t off = 0; off + t->size <= size; off += t->size)
+            for (size_t i = 0; i < t->n_ptrs; i++) {
+                uintptr_t v = __atomic_load_n((uintptr_t *)(base + off + t->ptr_offsets[i]),
+                                              __ATOMIC_RELAXED);
+                if (v >= 4096)
+                    mark_pointer(v, gw);
+            }
+    }
+    gw->scan_work += size;
+    gw->bytes_marked += size;
+}
+
+typedef struct slots_ctx {
+    void (*fn)(uintptr_t slot, uintptr_t value, void *arg);
+    void *arg;
+    uintptr_t base;
+} slots_ctx;
+
+static void scan_fn_slots(const void *ptr, void *ctx)
+{
+    slots_ctx *c = ctx;
+    c->fn(0, (uintptr_t)ptr, c->arg); /* a scan function does not say where */
+}
+
+NOTSAN void mark_object_slots(uintptr_t base, void (*fn)(uintptr_t, uintptr_t, void *), void *arg)
+{
+    span *s = span_of(base);
+    size_t size = s->elemsize;
+    const tc_type *t = object_type_of(s, base);
+    if (span_is_noscan(s))
+        return;
+    if (t == NULL) {
+        for (uintptr_t a = base; a + 8 <= base + size; a += 8)
+            fn(a, __atomic_load_n((uintptr_t *)a, __ATOMIC_RELAXED), arg);
+    } else if (t->scan != NULL) {
+        slots_ctx c = {fn, arg, base};
+        t->scan((const void *)base, size, scan_fn_slots, &c);
+    } else {
+        for (size_t off = 0; off + t->size <= size; off += t->size)
+            for (size_t i = 0; i < t->n_ptrs; i++) {
+                uintptr_t a = base + off + t->ptr_offsets[i];
+                fn(a, __atomic_load_n((uintptr_t *)a, __ATOMIC_RELAXED), arg);
+            }
+    }
+}
+
+void mark_flush_counters(gcwork *gw)
+{
+    if (gw->bytes_marked)
+        atomic_fetch_add_explicit(&mark_bytes_marked, gw->bytes_marked, memory_order_relaxed);
+    if (gw->scan_work)
+        atomic_fetch_add_explicit(&mark_scan_work, gw->scan_work, memory_order_relaxed);
+    gw->bytes_marked = gw->scan_work = 0;
+}
+
+int64_t mark_drain(gcwork *gw, int64_t budget)
+{
+    int64_t done = 0;
+    while (budget < 0 || done < budget) {
+        uintptr_t obj = gcwork_get(gw);
+        if (obj == 0)
+            break;
+        uint64_t before = gw->scan_work;
+        mark_scan_object(obj, gw);
+        done += (int64_t)(gw->scan_work - before);
+        if ((done & 0xffff) < 64)
+            gcwork_balance(gw);
+    }
+    return done;
+}

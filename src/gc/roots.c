@@ -1,0 +1,195 @@
+/*
+ * roots.c -- the roots: thread stacks and registers, the program's globals,
+ * and the ranges registered with tc_root_add.
+ *
+ * Stacks, registers and globals are written without a barrier, so they are
+ * scanned with the world stopped at the start of each cycle, once: the
+ * hybrid barrier (old values shaded) keeps everything reachable from them
+ * at that moment alive, and objects allocated later are black, so they are
+ * never rescanned.  A thread's stack is scanned conservatively from its
+ * saved stack pointer to its base, plus the registers it saved when it
+ * stopped.  Registered roots are barriered and scanned concurrently.
+ *
+ * Globals are the writable PT_LOAD segments of every loaded object, found
+ * with dl_iterate_phdr before the world stops (the loader's lock must not
+ * be taken with the world stopped).
+ *
+ * Locking: roots_lock (rank LOCK_RANK_ROOTS) guards the registered ranges;
+ * scanning a range holds it, so tc_root_remove returns only once the range
+ * is no longer being read.  The globals list is the collector's own.
+ */
+#include "roots.h"
+
+#include <link.h>
+#include <string.h>
+
+#include "../base/lock.h"
+#include "../base/throw.h"
+#include "../mutator/safepoint.h"
+#include "../mutator/thread.h"
+#include "../offheap/persistent_alloc.h"
+#include "../sys/sys.h"
+#include "mark.h"
+#include "tricolor.h"
+
+#define MAX_GLOBALS 512
+
+typedef struct range {
+    uintptr_t lo, hi;
+} range;
+
+static lock_t roots_lock = LOCK_INIT(LOCK_RANK_ROOTS);
+static range *registered;           /* under roots_lock */
+static size_t nregistered, registered_cap;
+static range globals[MAX_GLOBALS];  /* the collector's */
+static size_t nglobals;
+
+void roots_init(void)
+{
+    lock_acquire(&roots_lock);
+    registered = NULL;
+    nregistered = registered_cap = 0;
+    lock_release(&roots_lock);
+    nglobals = 0;
+}
+
+void roots_free_all(void)
+{
+    roots_init(); /* the array is persistent memory */
+}
+
+static int phdr_callback(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    for (int i = 0; i < info->dlpi_phnum && nglobals < MAX_GLOBALS; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        globals[nglobals].lo = lo;
+        globals[nglobals].hi = lo + ph->p_memsz;
+        nglobals++;
+    }
+    return 0;
+}
+
+void roots_find_globals(void)
+{
+    nglobals = 0;
+    dl_iterate_phdr(phdr_callback, NULL);
+}
+
+size_t roots_scan_stw(gcwork *gw)
+{
+    size_t bytes = 0;
+    for (thread_ctx *t = registry.first; t != NULL; t = t->next) {
+        uintptr_t lo = t->saved_sp;
+        if (lo < t->stack_lo || lo > t->stack_hi)
+            lo = t->stack_lo; /* an sp below the known bounds: scan it all */
+        mark_scan_block(lo, t->stack_hi, gw);
+        mark_scan_block((uintptr_t)t->regs, (uintptr_t)(t->regs + t->nregs), gw);
+        bytes += t->stack_hi - lo;
+    }
+    for (size_t i = 0; i < nglobals; i++) {
+        mark_scan_block(globals[i].lo, globals[i].hi, gw);
+        bytes += globals[i].hi - globals[i].lo;
+    }
+    return bytes;
+}
+
+size_t roots_scan_registered(gcwork *gw)
+{
+    size_t bytes = 0;
+    lock_acquire(&roots_lock);
+    for (size_t i = 0; i < nregistered; i++) {
+        mark_scan_block(registered[i].lo, registered[i].hi, gw);
+        bytes += registered[i].hi - registered[i].lo;
+    }
+    lock_release(&roots_lock);
+    return bytes;
+}
+
+bool roots_contains(uintptr_t p)
+{
+    for (size_t i = 0; i < nglobals; i++)
+        if (p >= globals[i].lo && p < globals[i].hi)
+            return true;
+    thread_ctx *self = tls_thread;
+    if (self != NULL && p >= self->stack_lo && p < self->stack_hi)
+        return true;
+    bool found = false;
+    lock_acquire(&roots_lock);
+    for (size_t i = 0; i < nregistered && !found; i++)
+        found = p >= registered[i].lo && p < registered[i].hi;
+    lock_release(&roots_lock);
+    if (!found && self != NULL) {
+        /* Another attached thread's stack: the registry is read as a
+         * blocking thread, since a stop-the-world holds its lock. */
+        safepoint_blocking_enter(self);
+        lock_acquire(&registry.lock);
+        for (thread_ctx *t = registry.first; t != NULL && !found; t = t->next)
+            found = p >= t->stack_lo && p < t->stack_hi;
+        lock_release(&registry.lock);
+        safepoint_blocking_exit(self);
+    }
+    return found;
+}
+
+void roots_for_each_global(void (*fn)(uintptr_t, uintptr_t, const char *, void *), void *arg)
+{
+    for (size_t i = 0; i < nglobals; i++)
+        fn(globals[i].lo, globals[i].hi, "global data", arg);
+    lock_acquire(&roots_lock);
+    for (size_t i = 0; i < nregistered; i++)
+        fn(registered[i].lo, registered[i].hi, "registered root", arg);
+    lock_release(&roots_lock);
+}
+
+/* Shades what a range holds when it is registered while marking runs. */
+void gc_root_added(uintptr_t lo, uintptr_t hi);
+
+TC_API int tc_root_add(void *start, size_t size)
+{
+    if (start == NULL || size == 0 || (uintptr_t)start + size < (uintptr_t)start)
+        return TC_EINVAL;
+    uintptr_t lo = (uintptr_t)start, hi = lo + size;
+    lock_acquire(&roots_lock);
+    for (size_t i = 0; i < nregistered; i++)
+        if (registered[i].lo == lo) {
+            lock_release(&roots_lock);
+            return TC_EBUSY;
+        }
+    if (nregistered == registered_cap) {
+        size_t cap = registered_cap ? registered_cap * 2 : 64;
+        range *n = persistent_alloc(cap * sizeof *n, 8, MEMSTAT_OTHER);
+        if (n == NULL) {
+            lock_release(&roots_lock);
+            return TC_ENOMEM;
+        }
+        if (nregistered)
+            memcpy(n, registered, nregistered * sizeof *n);
+        registered = n; /* the old array is persistent memory: left as it is */
+        registered_cap = cap;
+    }
+    registered[nregistered].lo = lo;
+    registered[nregistered].hi = hi;
+    nregistered++;
+    lock_release(&roots_lock);
+    gc_root_added(lo, hi);
+    return 0;
+}
+
+TC_API int tc_root_remove(void *start)
+{
+    lock_acquire(&roots_lock);
+    for (size_t i = 0; i < nregistered; i++) {
+        if (registered[i].lo == (uintptr_t)start) {
+            registered[i] = registered[--nregistered];
+            lock_release(&roots_lock);
+            return 0;
+        }
+    }
+    lock_release(&roots_lock);
+    return TC_EINVAL;
+}

@@ -1,0 +1,147 @@
+/*
+ * sweep.c -- turning a cycle's marks into free slots (Go's mgcsweep.go).
+ *
+ * After mark termination heap.sweepgen has grown by 2, which turns every
+ * listed span into an unswept one (the mcentral lists swap halves).  A span
+ * is swept by whoever takes it off an unswept list first: the background
+ * sweeper (gc.c, right after each cycle), an allocating thread that needs a
+ * span of that class (mcentral_cache_span: lazy sweeping), or the next
+ * cycle, which finishes sweeping before it starts.  Taking the span under
+ * the mcentral lock and moving its sweepgen from h - 2 to h - 1 makes the
+ * taker its only owner.
+ *
+ * Sweeping a small span: the mark bits become the allocation bits (plus
+ * the always-set bits past nelems), fresh zeroed mark bits come from the
+ * current gcbits epoch, freeindex restarts at 0.  The new bits are
+ * published before freeindex_for_scan drops to 0, so a concurrent tc_base
+ * sees either the old or the new view, both covering every live object.  A
+ * span with no marked object goes back to the page heap, as does an
+ * unmarked large object.  clobberfree fills each freed slot with a poison
+ * pattern.
+ *
+ * Invariants: sweep_frees = objects allocated before the cycle and found
+ * unmarked; a span is swept at most once per cycle.
+ */
+#include "sweep.h"
+
+#include <sched.h>
+#include <string.h>
+
+#include "../base/options.h"
+#include "../base/throw.h"
+#include "../heap/gcbits.h"
+#include "../heap/mcentral.h"
+#include "../heap/page_heap.h"
+
+_Atomic uint64_t sweep_frees, sweep_freed_bytes, sweep_pages_swept;
+static _Atomic int active_sweepers;
+
+#define CLOBBER_PATTERN 0xdeadbeefdeadbeefull
+
+void sweep_begin(void) { atomic_fetch_add(&active_sweepers, 1); }
+void sweep_end(void) { atomic_fetch_sub(&active_sweepers, 1); }
+
+static void clobber(uintptr_t p, size_t n)
+{
+    for (size_t i = 0; i + 8 <= n; i += 8)
+        *(uint64_t *)(p + i) = CLOBBER_PATTERN;
+}
+
+bool sweep_span(span *s, bool keep)
+{
+    uint32_t sg = atomic_load_explicit(&heap.sweepgen, memory_order_acquire);
+    CHECK(atomic_load(&s->sweepgen) == sg - 1);
+    atomic_fetch_add_explicit(&sweep_pages_swept, s->npages, memory_order_relaxed);
+    size_t words = bit_words(s->nelems);
+    uint64_t *marks = s->mark_bits;
+    size_t live = 0;
+    for (size_t w = 0; w < words; w++)
+        live += popcount64(marks[w]);
+    size_t before = atomic_load_explicit(&s->alloc_count, memory_order_relaxed);
+    CHECK(live <= before);
+    size_t freed = before - live;
+    if (freed > 0) {
+        atomic_fetch_add_explicit(&sweep_frees, freed, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sweep_freed_bytes, (uint64_t)freed * s->elemsize,
+                                  memory_order_relaxed);
+        if (options.clobberfree)
+            for (size_t i = 0; i < s->nelems; i++)
+                if ((i < s->freeindex || bit_get(s->alloc_bits, i)) && !bit_get(marks, i))
+                    clobber(span_object_base(s, i), s->elemsize);
+    }
+    if (live == 0) {
+        heap_free_span(s);
+        return false;
+    }
+    uint64_t *fresh = gcbits_alloc(words);
+    if (fresh == NULL)
+        throw("out of memory for mark bits");
+    if (s->nelems % 64 != 0)
+        marks[s->nelems / 64] |= ~(uint64_t)0 << (s->nelems % 64);
+    __atomic_store_n(&s->alloc_bits, marks, __ATOMIC_RELEASE);
+    s->mark_bits = fresh;
+    atomic_store_explicit(&s->freeindex_for_scan, 0, memory_order_release);
+    s->freeindex = 0;
+    s->alloc_cache = 0;
+    atomic_store_explicit(&s->alloc_count, (uint16_t)live, memory_order_relaxed);
+    if (freed > 0)
+        s->needzero = 1;
+    atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
+    if (!keep) {
+        mcentral *c = &central[s->spanclass];
+        lock_acquire(&c->lock);
+        if (live < s->nelems && !span_is_large(s))
+            span_list_push(&c->partial[sweep_swept_index(sg)], s);
+        else
+            span_list_push(&c->full[sweep_swept_index(sg)], s);
+        lock_release(&c->lock);
+    }
+    return true;
+}
+
+/* Takes one unswept span of class sc off its list, or NULL. */
+span *sweep_take(mcentral *c, bool partial_only)
+{
+    uint32_t sg = atomic_load_explicit(&heap.sweepgen, memory_order_acquire);
+    unsigned u = sweep_unswept_index(sg);
+    span *s = NULL;
+    lock_acquire(&c->lock);
+    if (c->partial[u].first != NULL)
+        s = c->partial[u].first, span_list_remove(&c->partial[u], s);
+    else if (!partial_only && c->full[u].first != NULL)
+        s = c->full[u].first, span_list_remove(&c->full[u], s);
+    lock_release(&c->lock);
+    if (s != NULL) {
+        uint32_t want = sg - 2;
+        if (!atomic_compare_exchange_strong(&s->sweepgen, &want, sg - 1))
+            throw_addr("sweep: unswept list held a span in another sweep state", (void *)s->start);
+    }
+    return s;
+}
+
+static _Atomic unsigned sweep_class_hint;
+
+bool sweep_one(void)
+{
+    unsigned start = atomic_load_explicit(&sweep_class_hint, memory_order_relaxed);
+    for (unsigned k = 0; k < NUM_SPAN_CLASSES; k++) {
+        unsigned sc = (start + k) % NUM_SPAN_CLASSES;
+        span *s = sweep_take(&central[sc], false);
+        if (s != NULL) {
+            atomic_store_explicit(&sweep_class_hint, sc, memory_order_relaxed);
+            sweep_span(s, false);
+            return true;
+        }
+    }
+    return false;
+}
+
+void sweep_finish(void)
+{
+    sweep_begin();
+    while (sweep_one())
+        ;
+    sweep_end();
+    while (atomic_load(&active_sweepers) != 0)
+        sched_yield();
+}

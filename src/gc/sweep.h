@@ -1,0 +1,38 @@
+/*
+ * sweep.h -- sweeping spans after marking.  See sweep.c.
+ */
+#ifndef TC_GC_SWEEP_H
+#define TC_GC_SWEEP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../heap/span.h"
+
+/* Objects and bytes freed by sweeping, since tc_init (atomic). */
+extern _Atomic uint64_t sweep_frees, sweep_freed_bytes, sweep_pages_swept;
+
+/* Sweeps s, which the caller owns (sweepgen h - 1, taken off its list).
+ * Returns true if the span survives (then it is swept, sweepgen h, and on
+ * its mcentral's swept list unless `keep`, in which case the caller keeps
+ * it); false if it had no live object and went back to the page heap. */
+bool sweep_span(span *s, bool keep);
+
+/* Takes one unswept span of class c off its list (partial ones only if
+ * partial_only), now owned by the caller (sweepgen h - 1); NULL if none. */
+struct mcentral;
+span *sweep_take(struct mcentral *c, bool partial_only);
+
+/* Sweeps one unswept span of any class; false when none was left. */
+bool sweep_one(void);
+
+/* Sweeps until every span of the cycle is swept and no other sweeper is
+ * busy. */
+void sweep_finish(void);
+
+/* Counters of sweepers at work (Go's activeSweep). */
+void sweep_begin(void);
+void sweep_end(void);
+
+#endif

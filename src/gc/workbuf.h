@@ -1,0 +1,53 @@
+/*
+ * workbuf.h -- mark work buffers (Go's gcWork and workbufs).  See
+ * workbuf.c.
+ */
+#ifndef TC_GC_WORKBUF_H
+#define TC_GC_WORKBUF_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WORKBUF_BYTES 2048
+#define WORKBUF_OBJS ((WORKBUF_BYTES - 2 * sizeof(void *)) / sizeof(uintptr_t))
+#define WORKBUF_CHUNK_BYTES (64 * 1024) /* workbufs are made this many bytes at a time */
+
+/* A fixed-size buffer of grey object addresses, off-heap.  While on a
+ * global list it belongs to the list; otherwise to one gcwork. */
+typedef struct workbuf {
+    struct workbuf *next;           /* link on a global list */
+    size_t nobj;                    /* entries in use */
+    uintptr_t obj[WORKBUF_OBJS];
+} workbuf;
+
+/* A marker's local work: two buffers used as one stack, with one buffer
+ * of hysteresis before the global lists are touched (Go's wbuf1/wbuf2).
+ * Owned by one thread (a mutator's context or a mark worker). */
+typedef struct gcwork {
+    workbuf *w1, *w2;               /* NULL until first use */
+    uint64_t bytes_marked;          /* bytes of objects this worker blackened, not yet flushed */
+    uint64_t scan_work;             /* bytes scanned, not yet flushed */
+    bool flushed_work;              /* put a non-empty buffer on the full list since last asked */
+} gcwork;
+
+void workbuf_init(void);            /* tc_init */
+void workbuf_reset_all(void);       /* tc_shutdown: forget the lists */
+
+/* Pushes a grey object.  Never fails: aborts if no workbuf memory. */
+void gcwork_put(gcwork *gw, uintptr_t obj);
+/* Pops a grey object, taking a full buffer from the global list when the
+ * local ones are empty; 0 when there is none anywhere. */
+uintptr_t gcwork_get(gcwork *gw);
+/* Gives the local buffers back: non-empty ones to the full list, empty
+ * ones to the empty list. */
+void gcwork_dispose(gcwork *gw);
+/* If the global list is empty and this worker has spare work, shares it. */
+void gcwork_balance(gcwork *gw);
+bool gcwork_empty(const gcwork *gw);
+
+/* Whether any full buffer waits on the global list. */
+bool workbuf_full_empty(void);
+
+#endif

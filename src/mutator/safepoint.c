@@ -1,0 +1,208 @@
+/*
+ * safepoint.c -- stopping the world.
+ *
+ * Design (Go's stopTheWorldWithSema plus asynchronous preemption, and
+ * bdwgc's signal-based thread stopping):
+ *  - The collector sets tc__stw_requested and waits until no attached
+ *    thread is RUNNING.  Threads notice the flag at safepoints (the
+ *    allocation slow path, tc_safepoint, the barrier slow path, attach and
+ *    detach) and park: they spill their callee-saved registers to the
+ *    stack, record their stack pointer, set state PARKED and sleep on
+ *    world_epoch.
+ *  - A thread between tc_blocking_begin and tc_blocking_end is BLOCKING and
+ *    counts as stopped; on the way out it sets RUNNING and re-checks the
+ *    flag, going back to BLOCKING and sleeping if the world is stopped.
+ *    The store of the state and the load of the flag are seq_cst on both
+ *    sides, so either the stopper sees RUNNING or the thread sees the flag.
+ *  - A thread still RUNNING after STW_SUSPEND_NS (a tight loop with no
+ *    safepoint) is sent options.signal; the handler saves the interrupted
+ *    registers and stack pointer and sleeps on world_epoch as SUSPENDED.
+ *    It declines -- the thread is signalled again later -- while the thread
+ *    holds a runtime lock (locks_held), is in a nopreempt region, or was
+ *    interrupted inside NOPREEMPT_TEXT, so the world is never stopped with
+ *    a lock held or with an allocation half done.
+ *  - stw_end clears the flag and bumps world_epoch, waking every sleeper.
+ *
+ * Invariants: while stw_active(), every context on the registry is
+ * PARKED, SUSPENDED or BLOCKING with saved_sp/regs valid, and the stopper
+ * holds registry.lock (so no thread attaches or leaves).
+ * Locking: registry.lock for the whole stop.
+ */
+#include "safepoint.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "../base/options.h"
+#include "../base/throw.h"
+#include "../sys/sys.h"
+
+#define STW_SUSPEND_NS 1000000u   /* a thread gets this long to reach a safepoint */
+#define STW_RESIGNAL_NS 200000u   /* a thread that declined is signalled again after this */
+
+TC_API int tc__stw_requested;
+static _Atomic uint32_t world_epoch;
+static int stw_holder;            /* the stopper's: a stop is in progress */
+_Atomic uint64_t stw_signals_sent;
+
+extern const char __start_tricolor_nopreempt[] __attribute__((visibility("hidden")));
+extern const char __stop_tricolor_nopreempt[] __attribute__((visibility("hidden")));
+
+static bool stw_requested(void)
+{
+    return __atomic_load_n(&tc__stw_requested, __ATOMIC_SEQ_CST) != 0;
+}
+
+/* Sleeps until the stop that was requested when epoch was e is over. */
+static void wait_for_restart(uint32_t e)
+{
+    while (stw_requested() && atomic_load(&world_epoch) == e)
+        sys_wait(&world_epoch, e, 0);
+}
+
+/* Records the stack pointer below the caller's spilled registers. */
+static NOINLINE void park_inner(thread_ctx *t, int state)
+{
+    volatile uintptr_t marker = 0;
+    t->saved_sp = (uintptr_t)&marker;
+    t->nregs = 0;
+    uint32_t e = atomic_load(&world_epoch);
+    atomic_store(&t->state, state);
+    if (state == THREAD_PARKED) {
+        wait_for_restart(e);
+        atomic_store(&t->state, THREAD_RUNNING);
+    }
+    (void)marker;
+}
+
+void safepoint_park(thread_ctx *t)
+{
+    if (t == NULL || t->cache.nopreempt > 0 || locks_held > 0)
+        return;
+    __builtin_unwind_init(); /* callee-saved registers to this frame */
+    park_inner(t, THREAD_PARKED);
+}
+
+TC_API void tc__safepoint_slow(void)
+{
+    if (stw_requested())
+        safepoint_park(tls_thread);
+}
+
+#undef tc_safepoint
+TC_API void tc_safepoint(void)
+{
+    tc__safepoint_slow();
+}
+
+void safepoint_blocking_enter(thread_ctx *t)
+{
+    __builtin_unwind_init();
+    park_inner(t, THREAD_BLOCKING);
+}
+
+void safepoint_blocking_exit(thread_ctx *t)
+{
+    for (;;) {
+        atomic_store(&t->state, THREAD_RUNNING);
+        if (!stw_requested())
+            return;
+        uint32_t e = atomic_load(&world_epoch);
+        atomic_store(&t->state, THREAD_BLOCKING);
+        wait_for_restart(e);
+    }
+}
+
+TC_API void tc_blocking_begin(void)
+{
+    thread_ctx *t = tls_thread;
+    if (t == NULL)
+        throw("tc_blocking_begin: the calling thread is not attached");
+    if (atomic_load(&t->state) != THREAD_RUNNING)
+        throw("tc_blocking_begin: already blocking");
+    safepoint_blocking_enter(t);
+}
+
+TC_API void tc_blocking_end(void)
+{
+    thread_ctx *t = tls_thread;
+    if (t == NULL)
+        throw("tc_blocking_end: the calling thread is not attached");
+    if (atomic_load(&t->state) != THREAD_BLOCKING)
+        throw("tc_blocking_end: without tc_blocking_begin");
+    safepoint_blocking_exit(t);
+}
+
+static void suspend_handler(int sig, void *info, void *uc)
+{
+    (void)sig;
+    (void)info;
+    thread_ctx *t = tls_thread;
+    if (t == NULL || !stw_requested() || locks_held > 0 || t->cache.nopreempt > 0 ||
+        atomic_load(&t->state) != THREAD_RUNNING)
+        return;
+    uintptr_t pc = sys_ucontext_pc(uc);
+    if (pc >= (uintptr_t)__start_tricolor_nopreempt && pc < (uintptr_t)__stop_tricolor_nopreempt)
+        return;
+    t->nregs = sys_ucontext_regs(uc, t->regs, SAVED_REGS, &t->saved_sp);
+    uint32_t e = atomic_load(&world_epoch);
+    atomic_store(&t->state, THREAD_SUSPENDED);
+    wait_for_restart(e);
+    atomic_store(&t->state, THREAD_RUNNING);
+}
+
+int safepoint_init(void)
+{
+    if (sys_signal_install(options.signal, suspend_handler) != 0) {
+        fprintf(stderr, "tricolor: cannot install a handler for signal %d (TRICOLOR=signal=N)\n",
+                options.signal);
+        return TC_EINVAL;
+    }
+    return 0;
+}
+
+void stw_start(void)
+{
+    lock_acquire(&registry.lock);
+    stw_holder = 1;
+    __atomic_store_n(&tc__stw_requested, 1, __ATOMIC_SEQ_CST);
+    uint64_t start = sys_nanotime();
+    for (unsigned spins = 0;; spins++) {
+        bool all = true;
+        uint64_t now = sys_nanotime();
+        for (thread_ctx *t = registry.first; t != NULL; t = t->next) {
+            if (atomic_load(&t->state) != THREAD_RUNNING)
+                continue;
+            all = false;
+            if (now - start >= STW_SUSPEND_NS && now - t->last_signal_ns >= STW_RESIGNAL_NS) {
+                t->last_signal_ns = now;
+                if (sys_signal_send(t->self, options.signal) == 0)
+                    atomic_fetch_add(&stw_signals_sent, 1);
+            }
+        }
+        if (all)
+            return;
+        if (spins < 64)
+            sched_yield();
+        else
+            nanosleep(&(struct timespec){0, 20000}, NULL);
+    }
+}
+
+void stw_end(void)
+{
+    CHECK(stw_holder);
+    stw_holder = 0;
+    __atomic_store_n(&tc__stw_requested, 0, __ATOMIC_SEQ_CST);
+    atomic_fetch_add(&world_epoch, 1);
+    sys_wake_all(&world_epoch);
+    lock_release(&registry.lock);
+}
+
+bool stw_active(void)
+{
+    return stw_holder != 0;
+}
