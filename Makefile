@@ -102,6 +102,11 @@ $(BUILD)/bench/page_heap: bench/page_heap.c $(LIB_INT) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $< $(LIB_INT) -o $@ $(LDLIBS)
 
+# Other benchmarks may use internals (-Isrc, the unlocalised archive).
+$(BUILD)/bench/%: bench/%.c $(LIB_INT) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $< $(LIB_INT) -o $@ $(LDLIBS)
+
 $(BUILD)/bench/alloc: bench/alloc.c $(LIB_A) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(EXTRA_CFLAGS) $< $(LIB_A) -o $@ -ldl $(LDLIBS)
