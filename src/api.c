@@ -62,6 +62,20 @@ static void options_from_api(options_t *o, const tc_options *opts, size_t opts_s
     o->mark_workers = in.mark_workers;
 }
 
+/* Stops the collector and returns every byte to the OS.  Under init_lock,
+ * with no thread attached. */
+static void release_everything(void)
+{
+    gc_shutdown();
+    thread_registry_free_all();
+    roots_free_all();
+    workbuf_reset_all();
+    heap_free_all();
+    type_reset_all();
+    mcentral_init_all();
+    persistent_free_all();
+}
+
 #undef tc_init
 TC_API int tc_init(const tc_options *opts)
 {
@@ -77,8 +91,11 @@ TC_API int tc_init_sized(const tc_options *opts, size_t opts_size)
         fprintf(stderr, "tricolor: %s\n", err);
         return TC_EINVAL;
     }
-    if (o.memory_limit < 0) {
-        fprintf(stderr, "tricolor: memory_limit is negative\n");
+    if (o.memory_limit < 0 || o.mark_workers < 0 || (o.stop_the_world != 0 && o.stop_the_world != 1)) {
+        fprintf(stderr, "tricolor: tc_options: %s\n",
+                o.memory_limit < 0 ? "memory_limit is negative"
+                : o.mark_workers < 0 ? "mark_workers is negative"
+                                     : "stop_the_world is neither 0 nor 1");
         return TC_EINVAL;
     }
     lock_acquire(&init_lock);
@@ -97,12 +114,15 @@ TC_API int tc_init_sized(const tc_options *opts, size_t opts_size)
     if (rc == 0)
         rc = gc_init();
     if (rc == 0)
+        rc = thread_attach();
+    if (rc == 0 || rc == TC_EBUSY) {
         initialized = 1;
+        rc = 0;
+    } else {
+        release_everything(); /* a failed tc_init leaves nothing behind */
+    }
     lock_release(&init_lock);
-    if (rc != 0)
-        return rc;
-    rc = thread_attach();
-    return rc == TC_EBUSY ? 0 : rc;
+    return rc;
 }
 
 TC_API void tc_shutdown(void)
@@ -127,13 +147,7 @@ TC_API void tc_shutdown(void)
         log_dec(registry.count);
         throw(" thread(s) still attached; every other thread must call tc_thread_detach first");
     }
-    thread_registry_free_all();
-    roots_free_all();
-    workbuf_reset_all();
-    heap_free_all();
-    type_reset_all();
-    mcentral_init_all();
-    persistent_free_all();
+    release_everything();
     initialized = 0;
     lock_release(&init_lock);
 }

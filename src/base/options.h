@@ -5,8 +5,9 @@
  * variable, comma-separated key=value pairs that override the API, as Go's
  * GODEBUG/GOGC/GOMEMLIMIT do.  Each setting is one row of the table in
  * options.c (name, kind, field, help); docs/options.md documents the same
- * rows.  The parsed values live in `options`, written by tc_init before any
- * other thread can exist and read-only afterwards.
+ * rows.  The parsed values live in `options`, written by tc_init before it
+ * attaches any thread or starts the collector, read-only until tc_shutdown
+ * (tc_set_gc_percent also updates gc_percent).
  */
 #ifndef TC_BASE_OPTIONS_H
 #define TC_BASE_OPTIONS_H

@@ -171,8 +171,11 @@ static NOINLINE void *malloc_large(size_t size, const tc_type *t, bool noscan)
 /* size 0 and large objects: everything but the small fast path. */
 static NOINLINE void *malloc_other(size_t size, const tc_type *t, bool noscan)
 {
-    if (size == 0)
+    if (size == 0) {
+        if (tls_mcache == &mcache_unattached)
+            malloc_unattached();
         return zerobase;
+    }
     return malloc_large(size, t, noscan);
 }
 

@@ -67,8 +67,9 @@ uintptr_t page_cache_alloc(page_cache *pc, size_t npages, size_t *scav_pages);
 /* Marks [base, base + npages pages) free again.  The pages stay backed. */
 void page_alloc_free(uintptr_t base, size_t npages);
 
-/* Returns up to max_pages free, backed pages to the OS, highest addresses
- * first; returns how many it released. */
+/* Returns up to max_pages free, backed pages to the OS, starting from the
+ * most recently added arena (normally the highest addresses); returns how
+ * many it released. */
 size_t page_alloc_scavenge(size_t max_pages);
 
 typedef struct page_alloc_stats {

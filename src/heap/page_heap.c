@@ -28,8 +28,8 @@
  *  - sum of npages over in-use spans in allspans + pages in the page
  *    cache = page allocator's inuse_pages (heap_verify checks it);
  *  - a page maps to a span iff it belongs to an in-use span.
- * Locking: the heap lock, rank LOCK_RANK_HEAP.  Called with no mcentral
- * lock held or with exactly one (mcentral_grow); takes fixalloc and
+ * Locking: the heap lock, rank LOCK_RANK_HEAP, taken with no mcentral lock
+ * held (mcentral_grow releases its own first); takes fixalloc and
  * persistent locks inside.
  */
 #include "page_heap.h"
@@ -165,7 +165,14 @@ static void span_map_pages(span *s, span *value)
 
 span *heap_alloc_span(size_t npages, spanclass_t sc)
 {
-    if (npages == 0 || npages > ((size_t)1 << (HEAP_ADDR_BITS - PAGE_SHIFT - 1)))
+    /* A span larger than the machine's memory could never be backed (the
+     * heap is mapped without commit charge, so the kernel would not say
+     * no): refuse it rather than spend seconds filling its page map. */
+    static uint64_t ram;
+    if (ram == 0)
+        ram = sys_physical_memory();
+    if (npages == 0 || npages > ((size_t)1 << (HEAP_ADDR_BITS - PAGE_SHIFT - 1)) ||
+        (ram != 0 && (uint64_t)npages > ram >> PAGE_SHIFT))
         return NULL;
     lock_acquire(&heap.lock);
     size_t scav;
@@ -214,6 +221,7 @@ page_alloc_stats heap_page_stats(void)
     lock_acquire(&heap.lock);
     page_alloc_stats st = page_alloc_read_stats();
     st.inuse_pages -= popcount64(heap.pcache.free); /* cached pages hold no span */
+    st.scav_pages += popcount64(heap.pcache.scav);  /* and those never touched are still released */
     lock_release(&heap.lock);
     return st;
 }

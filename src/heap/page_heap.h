@@ -48,8 +48,8 @@ int  heap_init(void);      /* TC_ENOMEM */
 void heap_free_all(void);  /* tc_shutdown */
 
 /* A new in-use span of npages pages and span class sc, with the heap lock
- * taken inside; NULL when memory cannot be had.  *needzero: whether its
- * memory may hold garbage. */
+ * taken inside; NULL when memory cannot be had.  s->needzero says whether
+ * its memory may hold garbage. */
 span *heap_alloc_span(size_t npages, spanclass_t sc);
 
 /* Returns a span's pages to the page allocator and its record to spanalloc. */

@@ -15,8 +15,8 @@
  * of their own, which the collector never scans.
  *
  * Object index from a byte offset inside a span is a multiply and a shift:
- * index = (offset * divmul) >> 32 with divmul = 2^32 / size + 1, exact for
- * every offset inside a span (Go 1.17's divideByElemSize).
+ * index = (offset * divmul) >> 32 with divmul = (2^32 - 1) / size + 1,
+ * exact for every offset inside a span (Go 1.17's divideByElemSize).
  */
 #ifndef TC_HEAP_SIZE_CLASS_H
 #define TC_HEAP_SIZE_CLASS_H

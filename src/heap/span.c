@@ -5,9 +5,9 @@
  * slots are free is a bitmap (alloc_bits, one bit per slot, written only
  * by sweeping) plus a cursor (freeindex): every slot below freeindex is
  * allocated, and a slot at or above it is free iff its alloc bit is clear.
- * alloc_cache holds the complement of the 64 alloc bits from freeindex on,
- * shifted so that bit 0 is slot freeindex, so the allocation fast path is a
- * count-trailing-zeros.  After a sweep, mark_bits become alloc_bits and
+ * alloc_cache holds the complement of the alloc bits from freeindex to the
+ * end of its 64-slot window, shifted so that bit 0 is slot freeindex, so
+ * the allocation fast path is a count-trailing-zeros.  After a sweep, mark_bits become alloc_bits and
  * freeindex restarts at 0.
  *
  * Records come from the heap's fixalloc and are never returned to the OS;
@@ -110,14 +110,17 @@ size_t span_next_free_index(span *s)
 
 int span_set_type_id(span *s, size_t idx, uint16_t id)
 {
-    if (s->type_ids == NULL) {
+    uint16_t *ids = s->type_ids; /* the owner's own pointer */
+    if (ids == NULL) {
         if (id == 0)
             return 0;
-        s->type_ids = blockalloc_alloc((size_t)s->nelems * sizeof(uint16_t));
-        if (s->type_ids == NULL)
+        ids = blockalloc_alloc((size_t)s->nelems * sizeof(uint16_t));
+        if (ids == NULL)
             return -1;
+        /* Other threads (tc_type_of, the collector) load it with acquire. */
+        __atomic_store_n(&s->type_ids, ids, __ATOMIC_RELEASE);
     }
-    s->type_ids[idx] = id;
+    ids[idx] = id;
     return 0;
 }
 

@@ -76,7 +76,8 @@ typedef struct span {
     uint64_t *alloc_bits;
     uint64_t *mark_bits;
     /* Per-slot type id (type.h) of typed objects, or NULL while no typed
-     * object was ever allocated in the span.  Id 0: untyped. */
+     * object was ever allocated in the span.  Id 0: untyped.  The owner
+     * publishes the array with a release store; others load with acquire. */
     uint16_t *type_ids;
     /* The type of a large span's object (NULL: untyped).  atomic. */
     _Atomic(const struct tc_type *) large_type;
@@ -168,7 +169,8 @@ int span_set_type_id(span *s, size_t idx, uint16_t id);
 
 static inline uint16_t span_type_id(const span *s, size_t idx)
 {
-    return s->type_ids ? s->type_ids[idx] : 0;
+    const uint16_t *ids = __atomic_load_n(&s->type_ids, __ATOMIC_ACQUIRE);
+    return ids ? ids[idx] : 0;
 }
 
 /* Checks the invariants above; returns the number of violations. */

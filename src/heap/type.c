@@ -139,13 +139,25 @@ TC_API const tc_type *tc_type_new(const char *name, size_t size, const size_t *p
             type_reject(name, "pointer offset does not leave room for a pointer inside size", off);
             return NULL;
         }
-        for (size_t j = 0; j < i; j++)
-            if (ptr_offsets[j] == off) {
-                type_reject(name, "pointer offset given twice", off);
+    }
+    /* Duplicates: sorted, they are neighbours. */
+    size_t *sorted = NULL;
+    if (n_ptrs > 1) {
+        sorted = malloc(n_ptrs * sizeof(size_t));
+        if (sorted == NULL)
+            return NULL;
+        memcpy(sorted, ptr_offsets, n_ptrs * sizeof(size_t));
+        qsort(sorted, n_ptrs, sizeof(size_t), cmp_size);
+        for (size_t i = 1; i < n_ptrs; i++)
+            if (sorted[i] == sorted[i - 1]) {
+                type_reject(name, "pointer offset given twice", sorted[i]);
+                free(sorted);
                 return NULL;
             }
     }
-    return type_register(name, size, ptr_offsets, n_ptrs, NULL);
+    const tc_type *t = type_register(name, size, sorted ? sorted : ptr_offsets, n_ptrs, NULL);
+    free(sorted);
+    return t;
 }
 
 TC_API const tc_type *tc_type_new_scan(const char *name, size_t size, type_scan_fn scan)

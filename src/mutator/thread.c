@@ -17,7 +17,7 @@
  *
  * Invariants: registry.count = length of the list; a thread's tls_thread
  * is its context iff the context is on the list.
- * Locking: registry.lock (rank LOCK_RANK_THREADS).
+ * Locking: registry.lock (rank LOCK_RANK_THREADS, inside only init_lock).
  */
 #include "thread.h"
 

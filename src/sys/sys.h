@@ -64,6 +64,7 @@ void  sys_used(void *p, size_t size);                      /* Prepared -> Ready 
 void sys_fail_after(long n, int sticky);
 
 int sys_ncpu(void);
+uint64_t sys_physical_memory(void); /* bytes of RAM, 0 if unknown */
 
 /* ---- Time, waiting, threads and signals ---------------------------------- */
 

@@ -114,6 +114,12 @@ void sys_used(void *p, size_t size)
     (void)size;
 }
 
+uint64_t sys_physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
 int sys_ncpu(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

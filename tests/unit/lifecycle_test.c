@@ -69,6 +69,7 @@ static int aborts_with(void (*fn)(void), const char *needle)
 }
 
 static void alloc_uninitialised(void) { (void)tc_alloc(10); }
+static void alloc_zero_uninitialised(void) { (void)tc_alloc(0); }
 static void detach_unattached(void) { tc_thread_detach(); }
 
 static void *idle_thread(void *arg)
@@ -107,13 +108,39 @@ static void test_misuse(void)
 {
     EXPECT_EQ(tc_thread_attach(), TC_ESTATE);
     EXPECT(aborts_with(alloc_uninitialised, "not attached"));
+    EXPECT(aborts_with(alloc_zero_uninitialised, "not attached"));
     EXPECT(aborts_with(detach_unattached, "not attached"));
     EXPECT(aborts_with(shutdown_with_attached_thread, "still attached"));
     EXPECT(aborts_with(alloc_from_unattached_thread, "not attached"));
 }
 
+/* Every mapping tc_init makes fails in turn: each failure must leave no
+ * memory behind and a later tc_init must work. */
+static void test_failed_init_leaves_nothing(void)
+{
+    int failures = 0;
+    for (long n = 1; n <= 40; n++) {
+        sys_fail_after(n, 0);
+        int rc = tc_init(NULL);
+        sys_fail_after(0, 0);
+        if (rc == 0) {
+            tc_shutdown();
+        } else {
+            failures++;
+            EXPECT_EQ(rc, TC_ENOMEM);
+            EXPECT_EQ(sys_total(), 0);
+        }
+        EXPECT_EQ(sys_total(), 0);
+        REQUIRE(tc_init(NULL) == 0);
+        REQUIRE(tc_alloc(100) != NULL);
+        tc_shutdown();
+    }
+    EXPECT(failures > 0);
+}
+
 int main(void)
 {
+    RUN(test_failed_init_leaves_nothing);
     RUN(test_shutdown_returns_everything);
     RUN(test_misuse);
     TEST_MAIN_END();

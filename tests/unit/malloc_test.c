@@ -129,6 +129,8 @@ static void test_zero_size_and_overflow(void)
     EXPECT(tc_new_array(t, 0) != NULL);
     EXPECT(tc_alloc(SIZE_MAX) == NULL);
     EXPECT(tc_alloc((size_t)1 << 50) == NULL);
+    /* More than the machine's memory: refused, not mapped page by page. */
+    EXPECT(tc_alloc((size_t)1 << 42) == NULL);
     void **arr = tc_new_array(t, 1000);
     REQUIRE(arr != NULL);
     EXPECT(tc_size(arr) >= 16000);

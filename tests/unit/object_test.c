@@ -6,6 +6,8 @@
  * tc_heap_walk visits each allocated object exactly once with its size and
  * type, and tolerates allocation inside the callback.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +133,45 @@ static void test_heap_walk(void)
     EXPECT_EQ(heap_verify(NULL), 0);
 }
 
+/* One thread keeps allocating typed and untyped 32-byte objects into the
+ * same spans while another asks tc_type_of about the first one: the
+ * type-id array appears under the reader's feet (run under TSan). */
+static _Atomic(void *) first_obj;
+static _Atomic int stop_reader;
+static const tc_type *pair_type;
+
+static void *type_reader(void *arg)
+{
+    (void)arg;
+    REQUIRE(tc_thread_attach() == 0);
+    unsigned long bad = 0;
+    while (!atomic_load(&stop_reader)) {
+        void *p = atomic_load(&first_obj);
+        if (p != NULL && tc_type_of(p) != NULL)
+            bad++; /* the first object is untyped */
+    }
+    tc_thread_detach();
+    return (void *)bad;
+}
+
+static void test_type_of_while_typing(void)
+{
+    pair_type = tc_type_new("pair32", 32, (size_t[]){0, 8}, 2);
+    REQUIRE(pair_type != NULL);
+    pthread_t th;
+    pthread_create(&th, NULL, type_reader, NULL);
+    for (int round = 0; round < 200; round++) {
+        void *u = tc_alloc(32);
+        atomic_store(&first_obj, u);
+        for (int i = 0; i < 100; i++)
+            REQUIRE(tc_new(pair_type) != NULL);
+    }
+    atomic_store(&stop_reader, 1);
+    void *bad;
+    pthread_join(th, &bad);
+    EXPECT(bad == NULL);
+}
+
 int main(void)
 {
     REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
@@ -138,6 +179,7 @@ int main(void)
     RUN(test_outside_the_heap);
     RUN(test_free_slots_and_tails);
     RUN(test_heap_walk);
+    RUN(test_type_of_while_typing);
     EXPECT_EQ(heap_verify(NULL), 0);
     tc_shutdown();
     TEST_MAIN_END();

@@ -110,6 +110,16 @@ static void test_init_rejects_bad_environment(void)
     EXPECT_EQ(options.gc_percent, 7);
     tc_shutdown();
     unsetenv("TRICOLOR");
+    EXPECT_EQ(tc_init(&(tc_options){.mark_workers = -1}), TC_EINVAL);
+    EXPECT_EQ(tc_init(&(tc_options){.stop_the_world = 7}), TC_EINVAL);
+    EXPECT_EQ(tc_init(&(tc_options){.memory_limit = -5}), TC_EINVAL);
+    setenv("TRICOLOR", "signal=9", 1);
+    EXPECT_EQ(tc_init(NULL), TC_EINVAL); /* SIGKILL cannot be caught */
+    setenv("TRICOLOR", "signal=12", 1);
+    EXPECT_EQ(tc_init(NULL), 0);
+    EXPECT_EQ(options.signal, 12);
+    tc_shutdown();
+    unsetenv("TRICOLOR");
     EXPECT(strcmp(tc_strerror(TC_EINVAL), "invalid argument") == 0);
     EXPECT(strcmp(tc_strerror(12345), "unknown error") == 0);
 }

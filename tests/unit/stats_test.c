@@ -66,6 +66,16 @@ static void test_released_pages(void)
     EXPECT(freed_before > 0);
 }
 
+static void test_released_after_small_alloc(void)
+{
+    tc_stats a, b;
+    tc_read_stats(&a);
+    REQUIRE(tc_alloc_noscan(3000) != NULL); /* a class whose span is new */
+    tc_read_stats(&b);
+    /* Only the pages the new span uses stop being released. */
+    EXPECT(a.heap_released - b.heap_released <= b.heap_inuse - a.heap_inuse);
+}
+
 static void test_sized_prefix(void)
 {
     tc_stats full;
@@ -84,6 +94,7 @@ int main(void)
     RUN(test_counters_move_exactly);
     RUN(test_slow_recount);
     RUN(test_released_pages);
+    RUN(test_released_after_small_alloc);
     RUN(test_sized_prefix);
     tc_shutdown();
     TEST_MAIN_END();

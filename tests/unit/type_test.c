@@ -5,6 +5,7 @@
  * aborts with a message.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,6 +59,22 @@ static void test_rejects_bad_layouts(void)
     EXPECT(tc_type_new("lastword", 24, (size_t[]){16}, 1) != NULL);
     EXPECT(tc_type_new("plain", 24, NULL, 0) != NULL);
     EXPECT(tc_type_new(NULL, 8, (size_t[]){0}, 1) != NULL);
+}
+
+static void test_many_offsets(void)
+{
+    size_t n = 131072; /* a 1 MiB all-pointer type */
+    size_t *offs = malloc(n * sizeof *offs);
+    REQUIRE(offs != NULL);
+    for (size_t i = 0; i < n; i++)
+        offs[i] = (n - 1 - i) * 8; /* descending: sorting has work to do */
+    const tc_type *t = tc_type_new("big", n * 8, offs, n);
+    REQUIRE(t != NULL);
+    EXPECT_EQ(t->ptr_offsets[0], 0);
+    EXPECT_EQ(t->ptr_offsets[n - 1], (n - 1) * 8);
+    offs[n / 2] = offs[n / 3]; /* a duplicate far apart */
+    EXPECT(tc_type_new("bigdup", n * 8, offs, n) == NULL);
+    free(offs);
 }
 
 static void scan_tagged(const void *obj, size_t size, void (*mark)(const void *, void *), void *ctx)
@@ -114,6 +131,7 @@ int main(void)
     REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_tc_type_macro);
     RUN(test_rejects_bad_layouts);
+    RUN(test_many_offsets);
     RUN(test_typed_objects);
     RUN(test_stray_type_aborts);
     tc_shutdown();
