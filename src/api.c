@@ -104,6 +104,8 @@ TC_API int tc_init_sized(const tc_options *opts, size_t opts_size)
         return TC_ESTATE;
     }
     options = o;
+    persistent_init();
+    type_init();
     size_class_init();
     blockalloc_init();
     gcbits_init();

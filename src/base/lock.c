@@ -11,6 +11,55 @@
 
 __thread int locks_held __attribute__((tls_model("initial-exec")));
 
+/* ---- The list of runtime locks, for fork() ----------------------------- */
+
+#define MAX_LOCKS 1024
+static lock_t *all_locks[MAX_LOCKS];
+static int nlocks;
+static pthread_mutex_t all_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void lock_register(lock_t *l)
+{
+    /* By address: structs holding locks are cleared and set up again by
+     * every tc_init, which resets their flag. */
+    pthread_mutex_lock(&all_locks_mu);
+    int found = 0;
+    for (int i = 0; i < nlocks && !found; i++)
+        found = all_locks[i] == l;
+    if (!found) {
+        if (nlocks == MAX_LOCKS)
+            throw("too many runtime locks");
+        all_locks[nlocks++] = l;
+    }
+    l->registered = 1;
+    pthread_mutex_unlock(&all_locks_mu);
+}
+
+/* All locks, outermost rank first (the fork handler holds several of one
+ * rank at once, which the debug checker would refuse, so it bypasses it). */
+void locks_fork_prepare(void)
+{
+    pthread_mutex_lock(&all_locks_mu);
+    for (int r = LOCK_RANK_INIT; r <= LOCK_RANK_PERSISTENT; r++)
+        for (int i = 0; i < nlocks; i++)
+            if ((int)all_locks[i]->rank == r)
+                pthread_mutex_lock(&all_locks[i]->mu);
+}
+
+void locks_fork_parent(void)
+{
+    for (int i = nlocks; i-- > 0;)
+        pthread_mutex_unlock(&all_locks[i]->mu);
+    pthread_mutex_unlock(&all_locks_mu);
+}
+
+void locks_fork_child(void)
+{
+    for (int i = 0; i < nlocks; i++)
+        pthread_mutex_init(&all_locks[i]->mu, NULL);
+    pthread_mutex_init(&all_locks_mu, NULL);
+}
+
 #if TC_DEBUG >= 1
 
 #define LOCK_HELD_MAX 16

@@ -41,15 +41,27 @@ typedef enum lock_rank {
 typedef struct lock {
     pthread_mutex_t mu;
     lock_rank rank;
+    int registered;     /* on the list fork() handling walks */
 } lock_t;
 
-#define LOCK_INIT(r) { PTHREAD_MUTEX_INITIALIZER, (r) }
+#define LOCK_INIT(r) { PTHREAD_MUTEX_INITIALIZER, (r), 0 }
+
+/* Puts l on the list of runtime locks (idempotent).  lock_init does it;
+ * statically initialised locks are registered by their module's init. */
+void lock_register(lock_t *l);
 
 static inline void lock_init(lock_t *l, lock_rank rank)
 {
     pthread_mutex_init(&l->mu, NULL);
     l->rank = rank;
+    lock_register(l);
 }
+
+/* fork() support: take every registered lock in rank order, then release
+ * them in the parent or re-create them in the child. */
+void locks_fork_prepare(void);
+void locks_fork_parent(void);
+void locks_fork_child(void);
 
 #if TC_DEBUG >= 1
 void lock_rank_acquire(const lock_t *l);

@@ -224,6 +224,7 @@ static void *worker_main(void *arg)
 {
     (void)arg;
     gcwork gw = {0};
+    /* (declared above for the fork child) */
     for (;;) {
         int phase = atomic_load(&gc_phase_now);
         if (phase == GC_OFF && !ctl.running)
@@ -454,6 +455,63 @@ static void *controller_main(void *arg)
     }
 }
 
+/* ---- fork() --------------------------------------------------------------
+ *
+ * Before fork: the forking thread waits (as a blocking thread, so that a
+ * cycle in progress can stop the world without it) until no cycle runs,
+ * keeps ctl.mu so none starts, and takes every runtime lock.  The parent
+ * then releases everything.  The child re-creates the locks, forgets the
+ * threads that did not survive the fork and starts a new controller: its
+ * heap works as before.
+ */
+
+static thread_ctx *fork_self;
+
+static void gc_fork_prepare(void)
+{
+    if (!ctl.running)
+        return;
+    fork_self = tls_thread;
+    if (fork_self != NULL)
+        safepoint_blocking_enter(fork_self);
+    pthread_mutex_lock(&ctl.mu);
+    while (ctl.started != ctl.done)
+        pthread_cond_wait(&ctl.done_cv, &ctl.mu);
+    locks_fork_prepare();
+}
+
+static void gc_fork_parent(void)
+{
+    if (!ctl.running)
+        return;
+    locks_fork_parent();
+    pthread_mutex_unlock(&ctl.mu);
+    if (fork_self != NULL)
+        safepoint_blocking_exit(fork_self);
+}
+
+static void *controller_main(void *arg);
+static void *worker_main(void *arg);
+
+static void gc_fork_child(void)
+{
+    if (!ctl.running)
+        return;
+    locks_fork_child();
+    pthread_mutex_init(&ctl.mu, NULL);
+    pthread_cond_init(&ctl.cv, NULL);
+    pthread_cond_init(&ctl.done_cv, NULL);
+    thread_registry_fork_child(fork_self);
+    sweep_fork_child();
+    if (fork_self != NULL)
+        atomic_store(&fork_self->state, THREAD_RUNNING);
+    atomic_store(&workers.busy, 0);
+    if (pthread_create(&ctl.thread, NULL, controller_main, NULL) != 0)
+        throw("fork: cannot start the collector in the child");
+    for (int i = 0; i < workers.n; i++)
+        pthread_create(&workers.threads[i], NULL, worker_main, NULL);
+}
+
 /* ---- Lifecycle and API --------------------------------------------------- */
 
 int gc_init(void)
@@ -489,6 +547,10 @@ int gc_init(void)
     mark_utilization = goal >= 1.0 ? 1.0 : goal;
     atomic_store(&workers.busy, 0);
     atomic_store(&workers.cpu_ns, 0);
+
+    static int atfork_done;
+    if (!atfork_done && pthread_atfork(gc_fork_prepare, gc_fork_parent, gc_fork_child) == 0)
+        atfork_done = 1;
 
     ctl.stop = ctl.want = ctl.want_forced = false;
     ctl.started = ctl.done = 0;

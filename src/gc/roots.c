@@ -46,6 +46,7 @@ static size_t nglobals;
 
 void roots_init(void)
 {
+    lock_register(&roots_lock);
     lock_acquire(&roots_lock);
     registered = NULL;
     nregistered = registered_cap = 0;

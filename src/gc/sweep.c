@@ -40,6 +40,7 @@ static _Atomic int active_sweepers;
 
 void sweep_begin(void) { atomic_fetch_add(&active_sweepers, 1); }
 void sweep_end(void) { atomic_fetch_sub(&active_sweepers, 1); }
+void sweep_fork_child(void) { atomic_store(&active_sweepers, 0); }
 
 static void clobber(uintptr_t p, size_t n)
 {

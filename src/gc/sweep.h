@@ -35,4 +35,8 @@ void sweep_finish(void);
 void sweep_begin(void);
 void sweep_end(void);
 
+/* In a fork() child: sweepers that were at work in other threads are gone
+ * (the spans they held stay out of the lists). */
+void sweep_fork_child(void);
+
 #endif

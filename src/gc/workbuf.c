@@ -65,6 +65,7 @@ static workbuf *lf_pop(lfstack *s)
 
 void workbuf_init(void)
 {
+    lock_register(&workbuf_grow_lock);
     atomic_store(&full_list.head, 0);
     atomic_store(&empty_list.head, 0);
 }

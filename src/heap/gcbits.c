@@ -41,6 +41,7 @@ _Atomic int gcbits_walkers;
 
 void gcbits_init(void)
 {
+    lock_register(&gcbits_lock);
     memset(epochs, 0, sizeof epochs);
     cur = 0;
     atomic_store(&current, NULL);

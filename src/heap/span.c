@@ -124,6 +124,14 @@ int span_set_type_id(span *s, size_t idx, uint16_t id)
     return 0;
 }
 
+size_t span_count_allocated(const span *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nelems; i++)
+        n += i < s->freeindex || bit_get(s->alloc_bits, i);
+    return n;
+}
+
 size_t span_verify(const span *s)
 {
     size_t bad = 0;
@@ -133,10 +141,7 @@ size_t span_verify(const span *s)
     bad += !(fis <= fi && fi <= s->nelems);
     bad += s->limit != s->start + (uintptr_t)s->nelems * s->elemsize;
     bad += s->limit > s->start + (s->npages << PAGE_SHIFT);
-    size_t counted = 0;
-    for (size_t i = 0; i < s->nelems; i++)
-        counted += i < fi || bit_get(s->alloc_bits, i);
-    bad += counted != atomic_load(&s->alloc_count);
+    bad += span_count_allocated(s) != atomic_load(&s->alloc_count);
     /* Past nelems: alloc bits set, mark bits clear. */
     for (size_t i = s->nelems; i < bit_words(s->nelems) * 64; i++)
         bad += !bit_get(s->alloc_bits, i) || bit_get(s->mark_bits, i);

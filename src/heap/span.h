@@ -173,6 +173,10 @@ static inline uint16_t span_type_id(const span *s, size_t idx)
     return ids ? ids[idx] : 0;
 }
 
+/* Slots allocated by the invariant's definition: #{i < nelems : i <
+ * freeindex or alloc_bits[i]}. */
+size_t span_count_allocated(const span *s);
+
 /* Checks the invariants above; returns the number of violations. */
 size_t span_verify(const span *s);
 

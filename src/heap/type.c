@@ -53,6 +53,11 @@ void type_check(const tc_type *t, const char *who)
     }
 }
 
+void type_init(void)
+{
+    lock_register(&type_lock);
+}
+
 void type_reset_all(void)
 {
     for (size_t i = 0; i < sizeof type_table / sizeof type_table[0]; i++)

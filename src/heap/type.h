@@ -35,6 +35,7 @@ const tc_type *type_by_id(uint16_t id);
 /* Aborts with a message if t is not a type made by tc_type_new(_scan). */
 void type_check(const tc_type *t, const char *who);
 
+void type_init(void);      /* tc_init */
 void type_reset_all(void); /* tc_shutdown */
 
 #endif

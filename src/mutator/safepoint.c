@@ -22,6 +22,10 @@
  *    interrupted inside NOPREEMPT_TEXT, so the world is never stopped with
  *    a lock held or with an allocation half done.
  *  - stw_end clears the flag and bumps world_epoch, waking every sleeper.
+ *    A stopped thread records the epoch it stopped in, and the stopper
+ *    counts it only for the current epoch: a thread that has not yet woken
+ *    from one stop when the next begins is not mistaken for stopped (it
+ *    notices the new request as it wakes and stays stopped).
  *
  * Invariants: while stw_active(), every context on the registry is
  * PARKED, SUSPENDED or BLOCKING with saved_sp/regs valid, and the stopper
@@ -56,7 +60,25 @@ static bool stw_requested(void)
     return __atomic_load_n(&tc__stw_requested, __ATOMIC_SEQ_CST) != 0;
 }
 
-/* Sleeps until the stop that was requested when epoch was e is over. */
+/* Marks t stopped (PARKED or SUSPENDED) and sleeps until the world runs
+ * again.  A thread that wakes to find the next stop already requested
+ * stays stopped for it, with the new epoch recorded. */
+static void stay_stopped(thread_ctx *t, int state)
+{
+    for (;;) {
+        uint32_t e = atomic_load(&world_epoch);
+        atomic_store(&t->stop_epoch, e);
+        atomic_store(&t->state, state);
+        while (stw_requested() && atomic_load(&world_epoch) == e)
+            sys_wait(&world_epoch, e, 0);
+        if (!stw_requested())
+            break;
+    }
+    atomic_store(&t->state, THREAD_RUNNING);
+}
+
+/* Sleeps until the stop that was requested when epoch was e is over
+ * (a blocking thread on its way out). */
 static void wait_for_restart(uint32_t e)
 {
     while (stw_requested() && atomic_load(&world_epoch) == e)
@@ -69,12 +91,10 @@ static NOINLINE void park_inner(thread_ctx *t, int state)
     volatile uintptr_t marker = 0;
     t->saved_sp = (uintptr_t)&marker;
     t->nregs = 0;
-    uint32_t e = atomic_load(&world_epoch);
-    atomic_store(&t->state, state);
-    if (state == THREAD_PARKED) {
-        wait_for_restart(e);
-        atomic_store(&t->state, THREAD_RUNNING);
-    }
+    if (state == THREAD_PARKED)
+        stay_stopped(t, THREAD_PARKED);
+    else
+        atomic_store(&t->state, state);
     (void)marker;
 }
 
@@ -148,10 +168,7 @@ static void suspend_handler(int sig, void *info, void *uc)
     if (pc >= (uintptr_t)__start_tricolor_nopreempt && pc < (uintptr_t)__stop_tricolor_nopreempt)
         return;
     t->nregs = sys_ucontext_regs(uc, t->regs, SAVED_REGS, &t->saved_sp);
-    uint32_t e = atomic_load(&world_epoch);
-    atomic_store(&t->state, THREAD_SUSPENDED);
-    wait_for_restart(e);
-    atomic_store(&t->state, THREAD_RUNNING);
+    stay_stopped(t, THREAD_SUSPENDED);
 }
 
 int safepoint_init(void)
@@ -173,10 +190,15 @@ void stw_start(void)
     for (unsigned spins = 0;; spins++) {
         bool all = true;
         uint64_t now = sys_nanotime();
+        uint32_t epoch = atomic_load(&world_epoch);
         for (thread_ctx *t = registry.first; t != NULL; t = t->next) {
-            if (atomic_load(&t->state) != THREAD_RUNNING)
+            int st = atomic_load(&t->state);
+            if (st == THREAD_BLOCKING ||
+                ((st == THREAD_PARKED || st == THREAD_SUSPENDED) && atomic_load(&t->stop_epoch) == epoch))
                 continue;
             all = false;
+            if (st != THREAD_RUNNING)
+                continue; /* still waking from the previous stop */
             if (now - start >= STW_SUSPEND_NS && now - t->last_signal_ns >= STW_RESIGNAL_NS) {
                 t->last_signal_ns = now;
                 if (sys_signal_send(t->self, options.signal) == 0)

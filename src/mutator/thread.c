@@ -58,6 +58,7 @@ static void thread_exit_destructor(void *arg)
 
 int thread_registry_init(void)
 {
+    lock_register(&registry.lock);
     lock_acquire(&registry.lock);
     registry.first = NULL;
     registry.count = 0;
@@ -149,6 +150,39 @@ void thread_detach(void)
     lock_release(&registry.lock);
     pthread_setspecific(thread_key, NULL);
     fixalloc_free(&threadalloc, t);
+}
+
+void thread_registry_fork_child(thread_ctx *self)
+{
+    thread_ctx *t = registry.first;
+    while (t != NULL) {
+        thread_ctx *next = t->next;
+        if (t != self) {
+            /* The thread may have been anywhere in the allocation fast path
+             * when the parent forked: make its spans' counts agree with
+             * their cursors before giving them back. */
+            for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++) {
+                span *s = mcache_span(&t->cache, (spanclass_t)sc);
+                if (s == &empty_span)
+                    continue;
+                atomic_store(&s->alloc_count, (uint16_t)span_count_allocated(s));
+                atomic_store(&s->freeindex_for_scan, s->freeindex);
+            }
+            atomic_store(&t->cache.stats_seq, 0);
+            t->cache.nopreempt = 0;
+            mcache_release_all(&t->cache);
+            registry.detached_mallocs += atomic_load(&t->cache.mallocs);
+            registry.detached_alloc_bytes += atomic_load(&t->cache.alloc_bytes);
+            fixalloc_free(&threadalloc, t);
+            registry.count--;
+        }
+        t = next;
+    }
+    registry.first = self;
+    if (self != NULL) {
+        self->next = self->prev = NULL;
+        self->self = pthread_self();
+    }
 }
 
 void thread_count_allocs(uint64_t *mallocs, uint64_t *bytes)

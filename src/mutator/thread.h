@@ -52,6 +52,10 @@ typedef struct thread_ctx {
     uintptr_t regs[SAVED_REGS];
 
     uint64_t last_signal_ns;        /* the stopper's: when it last signalled this thread */
+    /* The world epoch in which the thread parked or was suspended: the
+     * stopper counts a PARKED or SUSPENDED thread as stopped only for the
+     * current epoch (a thread still waking from the previous stop is not). */
+    _Atomic uint32_t stop_epoch;
 
     struct thread_ctx *next, *prev; /* under registry.lock */
     pthread_t self;
@@ -76,6 +80,10 @@ void thread_registry_free_all(void);
 
 int  thread_attach(void);   /* 0, TC_EBUSY, TC_ESTATE, TC_ENOMEM */
 void thread_detach(void);
+
+/* In a fork() child: forgets every thread but self (they do not exist in
+ * the child), giving their cached spans back. */
+void thread_registry_fork_child(thread_ctx *self);
 
 /* Empties t's write-barrier buffer (checkptr mode: to no room at all). */
 void thread_wbuf_reset(thread_ctx *t);

@@ -91,6 +91,11 @@ out:
     return p;
 }
 
+void persistent_init(void)
+{
+    lock_register(&persistent_lock);
+}
+
 void persistent_free_all(void)
 {
     lock_acquire(&persistent_lock);

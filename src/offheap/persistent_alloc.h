@@ -14,6 +14,8 @@
  * memory lives until persistent_free_all (tc_shutdown). */
 void *persistent_alloc(size_t size, size_t align, memstat_kind stat);
 
+void persistent_init(void); /* tc_init: registers the lock for fork() */
+
 /* tc_shutdown only: returns every chunk to the OS. */
 void persistent_free_all(void);
 
