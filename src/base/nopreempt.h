@@ -15,4 +15,11 @@
 
 #define NOPREEMPT_TEXT __attribute__((section("tricolor_nopreempt"), noinline))
 
+/* Runtime variables that hold heap addresses without owning objects (the
+ * page allocator's search address, the page cache's base, arena hints)
+ * live in this data section, which the collector's scan of global data
+ * skips: otherwise they would keep whatever object sits at that address
+ * alive. */
+#define NOGC_DATA __attribute__((section("tricolor_nogc")))
+
 #endif

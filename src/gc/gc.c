@@ -524,6 +524,7 @@ int gc_init(void)
     memset(&ctl_work, 0, sizeof ctl_work);
     workbuf_init();
     roots_init();
+    sweep_init();
     memset(&pacer_state, 0, sizeof pacer_state);
     pacer_state.gc_percent = options.gc_percent;
     pacer_commit(&pacer_state, 0, 0, 0, 0);
@@ -534,6 +535,8 @@ int gc_init(void)
     heap_alloc_hook = gc_heap_alloc_hook;
     malloc_post_hook = gc_alloc_post;
     mcentral_sweep_hook = gc_lazy_sweep;
+    heap_reclaim_hook = sweep_reclaim;
+    roots_find_globals(); /* checkptr needs them before the first cycle */
     int rc = safepoint_init();
     if (rc != 0)
         return rc;
@@ -580,6 +583,7 @@ void gc_shutdown(void)
     heap_alloc_hook = NULL;
     malloc_post_hook = NULL;
     mcentral_sweep_hook = NULL;
+    heap_reclaim_hook = NULL;
     __atomic_store_n(&alloc_flags, 0, __ATOMIC_RELAXED);
 }
 

@@ -14,9 +14,11 @@
  * with dl_iterate_phdr before the world stops (the loader's lock must not
  * be taken with the world stopped).
  *
- * Locking: roots_lock (rank LOCK_RANK_ROOTS) guards the registered ranges;
- * scanning a range holds it, so tc_root_remove returns only once the range
- * is no longer being read.  The globals list is the collector's own.
+ * Locking: roots_lock (rank LOCK_RANK_ROOTS) guards the registered ranges
+ * and the globals list; scanning a registered range holds it, so
+ * tc_root_remove returns only once the range is no longer being read.  The
+ * collector reads the globals list without it while the world is stopped
+ * (only the collector writes it).
  */
 #include "roots.h"
 
@@ -59,26 +61,45 @@ void roots_free_all(void)
     roots_init(); /* the array is persistent memory */
 }
 
+extern char __start_tricolor_nogc[] __attribute__((visibility("hidden")));
+extern char __stop_tricolor_nogc[] __attribute__((visibility("hidden")));
+
+static void add_global(uintptr_t lo, uintptr_t hi)
+{
+    if (lo < hi && nglobals < MAX_GLOBALS) {
+        globals[nglobals].lo = lo;
+        globals[nglobals].hi = hi;
+        nglobals++;
+    }
+}
+
 static int phdr_callback(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     (void)arg;
-    for (int i = 0; i < info->dlpi_phnum && nglobals < MAX_GLOBALS; i++) {
+    uintptr_t skip_lo = (uintptr_t)__start_tricolor_nogc, skip_hi = (uintptr_t)__stop_tricolor_nogc;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
             continue;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        globals[nglobals].lo = lo;
-        globals[nglobals].hi = lo + ph->p_memsz;
-        nglobals++;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (skip_lo < hi && skip_hi > lo) {
+            /* The runtime's own address-holding variables (NOGC_DATA). */
+            add_global(lo, skip_lo);
+            add_global(skip_hi, hi);
+        } else {
+            add_global(lo, hi);
+        }
     }
     return 0;
 }
 
 void roots_find_globals(void)
 {
+    lock_acquire(&roots_lock);
     nglobals = 0;
     dl_iterate_phdr(phdr_callback, NULL);
+    lock_release(&roots_lock);
 }
 
 size_t roots_scan_stw(gcwork *gw)
@@ -113,14 +134,13 @@ size_t roots_scan_registered(gcwork *gw)
 
 bool roots_contains(uintptr_t p)
 {
-    for (size_t i = 0; i < nglobals; i++)
-        if (p >= globals[i].lo && p < globals[i].hi)
-            return true;
     thread_ctx *self = tls_thread;
     if (self != NULL && p >= self->stack_lo && p < self->stack_hi)
         return true;
     bool found = false;
     lock_acquire(&roots_lock);
+    for (size_t i = 0; i < nglobals && !found; i++)
+        found = p >= globals[i].lo && p < globals[i].hi;
     for (size_t i = 0; i < nregistered && !found; i++)
         found = p >= registered[i].lo && p < registered[i].hi;
     lock_release(&roots_lock);

@@ -33,7 +33,7 @@
 #include "../heap/mcentral.h"
 #include "../heap/page_heap.h"
 
-_Atomic uint64_t sweep_frees, sweep_freed_bytes, sweep_pages_swept;
+_Atomic uint64_t sweep_frees, sweep_freed_bytes, sweep_pages_swept, sweep_pages_freed;
 static _Atomic int active_sweepers;
 
 #define CLOBBER_PATTERN 0xdeadbeefdeadbeefull
@@ -41,6 +41,15 @@ static _Atomic int active_sweepers;
 void sweep_begin(void) { atomic_fetch_add(&active_sweepers, 1); }
 void sweep_end(void) { atomic_fetch_sub(&active_sweepers, 1); }
 void sweep_fork_child(void) { atomic_store(&active_sweepers, 0); }
+
+void sweep_init(void)
+{
+    atomic_store(&sweep_frees, 0);
+    atomic_store(&sweep_freed_bytes, 0);
+    atomic_store(&sweep_pages_swept, 0);
+    atomic_store(&sweep_pages_freed, 0);
+    atomic_store(&active_sweepers, 0);
+}
 
 static void clobber(uintptr_t p, size_t n)
 {
@@ -71,6 +80,7 @@ bool sweep_span(span *s, bool keep)
                     clobber(span_object_base(s, i), s->elemsize);
     }
     if (live == 0) {
+        atomic_fetch_add_explicit(&sweep_pages_freed, s->npages, memory_order_relaxed);
         heap_free_span(s);
         return false;
     }
@@ -135,6 +145,16 @@ bool sweep_one(void)
         }
     }
     return false;
+}
+
+size_t sweep_reclaim(size_t npages)
+{
+    uint64_t before = atomic_load(&sweep_pages_freed);
+    sweep_begin();
+    while (atomic_load(&sweep_pages_freed) - before < npages && sweep_one())
+        ;
+    sweep_end();
+    return (size_t)(atomic_load(&sweep_pages_freed) - before);
 }
 
 void sweep_finish(void)

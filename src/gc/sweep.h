@@ -10,8 +10,13 @@
 
 #include "../heap/span.h"
 
-/* Objects and bytes freed by sweeping, since tc_init (atomic). */
-extern _Atomic uint64_t sweep_frees, sweep_freed_bytes, sweep_pages_swept;
+/* Objects and bytes freed by sweeping, pages swept and pages given back
+ * to the page heap, since tc_init (atomic). */
+extern _Atomic uint64_t sweep_frees, sweep_freed_bytes, sweep_pages_swept, sweep_pages_freed;
+
+/* Sweeps until about npages pages went back to the page heap or nothing is
+ * left to sweep; returns the pages freed (heap_reclaim_hook). */
+size_t sweep_reclaim(size_t npages);
 
 /* Sweeps s, which the caller owns (sweepgen h - 1, taken off its list).
  * Returns true if the span survives (then it is swept, sweepgen h, and on
@@ -38,5 +43,7 @@ void sweep_end(void);
 /* In a fork() child: sweepers that were at work in other threads are gone
  * (the spans they held stay out of the lists). */
 void sweep_fork_child(void);
+
+void sweep_init(void); /* tc_init: counters from zero */
 
 #endif

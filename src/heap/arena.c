@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "../base/bits.h"
+#include "../base/nopreempt.h"
 #include "../base/throw.h"
 #include "../offheap/persistent_alloc.h"
 #include "../sys/sys.h"
@@ -42,7 +43,8 @@ _Atomic(arena_l2 *) arena_index[(size_t)1 << ARENA_L1_BITS];
 
 /* Under the heap lock: the next reservation is tried at hint_up, then at
  * hint_down - size (0: no such hint). */
-static uintptr_t hint_up = ARENA_HINT_START, hint_down;
+static NOGC_DATA uintptr_t hint_up = ARENA_HINT_START;
+static NOGC_DATA uintptr_t hint_down;
 static arena **all_arenas;                       /* under the heap lock */
 static size_t all_arenas_len, all_arenas_cap;
 

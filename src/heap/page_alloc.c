@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "../base/bits.h"
+#include "../base/nopreempt.h"
 #include "../base/throw.h"
 #include "../sys/sys.h"
 #include "arena.h"
@@ -61,7 +62,7 @@ static unsigned level_shift(int l) { return CHUNK_SHIFT + SUM_FANOUT_BITS * (SUM
 static size_t level_pages(int l) { return (size_t)1 << (level_shift(l) - PAGE_SHIFT); }
 static size_t level_entries(int l) { return (size_t)1 << (SUM_ROOT_BITS + SUM_FANOUT_BITS * l); }
 
-static struct {
+static NOGC_DATA struct {
     summary *levels[SUM_LEVELS];          /* reserved virtual arrays */
     uint64_t *committed[SUM_LEVELS];      /* bit per OS page of each level: committed */
     uintptr_t search_addr;                /* every page below is in use */

@@ -36,11 +36,13 @@
 
 #include <string.h>
 
+#include "../base/nopreempt.h"
 #include "../base/throw.h"
 #include "../sys/sys.h"
 #include "tricolor.h"
 
-heap_t heap = { .lock = LOCK_INIT(LOCK_RANK_HEAP) };
+NOGC_DATA heap_t heap = { .lock = LOCK_INIT(LOCK_RANK_HEAP) };
+size_t (*heap_reclaim_hook)(size_t npages);
 
 static void allspans_record(void *arg, void *rec)
 {
@@ -179,6 +181,14 @@ span *heap_alloc_span(size_t npages, spanclass_t sc)
     uintptr_t base = spanclass_sizeclass(sc) != 0 ? heap_alloc_pages_cached(npages, &scav) : 0;
     if (base == 0)
         base = page_alloc_alloc(npages, &scav);
+    if (base == 0 && heap_reclaim_hook != NULL) {
+        /* Garbage that is not swept yet may hold the pages: sweep first. */
+        lock_release(&heap.lock);
+        size_t freed = heap_reclaim_hook(npages);
+        lock_acquire(&heap.lock);
+        if (freed > 0)
+            base = page_alloc_alloc(npages, &scav);
+    }
     if (base == 0) {
         if (!heap_grow(npages) || (base = page_alloc_alloc(npages, &scav)) == 0) {
             lock_release(&heap.lock);

@@ -44,6 +44,12 @@ typedef struct heap {
 
 extern heap_t heap;
 
+/* Installed by the collector: sweeps unswept spans until about npages
+ * pages went back to the page heap (or none is left to sweep); returns the
+ * pages freed.  Called without the heap lock before the heap grows, as
+ * Go's mheap.reclaim. */
+extern size_t (*heap_reclaim_hook)(size_t npages);
+
 int  heap_init(void);      /* TC_ENOMEM */
 void heap_free_all(void);  /* tc_shutdown */
 
