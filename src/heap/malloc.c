@@ -51,6 +51,14 @@ static inline int post_flags(void)
     return __atomic_load_n(&alloc_flags, __ATOMIC_RELAXED);
 }
 
+/* The fast path's exit when alloc_flags is set: a tail call, so that the
+ * fast path itself stays a leaf. */
+static NOPREEMPT_TEXT void *malloc_post(span *s, size_t idx)
+{
+    malloc_post_hook(s, idx);
+    return (void *)span_object_base(s, idx);
+}
+
 /* Everything after a slot was taken that is not on the fast path: zeroing
  * dirty memory, creating the span's type-id array.  Returns the object.
  * Runs with c->nopreempt raised. */
@@ -132,7 +140,7 @@ static inline __attribute__((always_inline)) void *malloc_small(size_t size, uin
      * marks the object itself after publishing. */
     atomic_store_explicit(&s->freeindex_for_scan, (uint16_t)(idx + 1), memory_order_release);
     if (unlikely(post_flags()))
-        malloc_post_hook(s, idx);
+        return malloc_post(s, idx);
     return (void *)span_object_base(s, idx);
 }
 
