@@ -137,13 +137,11 @@ TC_API void tc_shutdown(void)
     /* Stop the collector first; while it finishes a cycle this thread
      * must not hold up a stop-the-world. */
     thread_ctx *self = tls_thread;
-    if (self != NULL)
-        safepoint_blocking_enter(self);
+    bool waited = runtime_wait_begin(self);
     gc_shutdown();
-    if (self != NULL) {
-        safepoint_blocking_exit(self);
+    runtime_wait_end(self, waited);
+    if (self != NULL)
         thread_detach();
-    }
     if (registry.count != 0) {
         log_str("tricolor: tc_shutdown: ");
         log_dec(registry.count);

@@ -28,6 +28,8 @@ run hello_example "$BUILD/examples/hello"
 run readme_example sh tests/readme_example.sh "$BUILD"
 run bench_alloc_smoke "$BUILD/bench/alloc" --quick
 run bench_page_heap_smoke "$BUILD/bench/page_heap" --quick
+run bench_gc_pause_smoke "$BUILD/bench/gc_pause" --quick
+run bench_barrier_smoke "$BUILD/bench/barrier" --quick
 echo
 [ -n "$failed_names" ] && echo "failed:$failed_names"
 echo "$passed passed, $failed failed"

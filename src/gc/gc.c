@@ -59,7 +59,9 @@
 
 #define MARK_CHUNK (256 * 1024)   /* scan work between the fractional worker's time checks */
 #define MARKTERM_RETRIES 4
-#define ASSIST_MIN_WORK (64 * 1024) /* Go's gcOverAssistWork */
+#define ASSIST_MIN_WORK (64 * 1024)  /* Go's gcOverAssistWork */
+#define ASSIST_MAX_WORK (256 * 1024) /* per assist: bounds the latency one allocation can see;
+                                        the rest of the debt is paid at the next refills */
 #define MAX_WORKERS 16
 
 static struct {
@@ -119,6 +121,8 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
     int64_t work = (int64_t)((double)-t->assist_credit * ratio);
     if (work < ASSIST_MIN_WORK)
         work = ASSIST_MIN_WORK;
+    if (work > ASSIST_MAX_WORK)
+        work = ASSIST_MAX_WORK;
     uint64_t t0 = sys_nanotime();
     t->cache.nopreempt++;
     int64_t done = mark_drain(&t->work, work);
@@ -126,7 +130,7 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
     mark_flush_counters(&t->work);
     t->cache.nopreempt--;
     atomic_fetch_add_explicit(&assist_ns, sys_nanotime() - t0, memory_order_relaxed);
-    if (done < work)
+    if (done < work && workbuf_full_empty())
         t->assist_credit = 0; /* no grey object left: marking is about to end */
     else
         t->assist_credit += (int64_t)((double)done / (ratio > 0 ? ratio : 1));
@@ -336,8 +340,8 @@ static void gc_cycle(bool forced)
     uint64_t roots = roots_scan_stw(&ctl_work);
     uint64_t stw1 = 0, mark_wall = 0, stw2 = 0;
     if (!stw) {
+        stw1 = sys_nanotime() - p0; /* the pause ends as the world is released */
         stw_end();
-        stw1 = sys_nanotime() - p0;
         pthread_mutex_lock(&ctl.mu);
         record_pause(stw1, sys_walltime());
         pthread_mutex_unlock(&ctl.mu);
@@ -366,9 +370,10 @@ static void gc_cycle(bool forced)
                 } while (!no_work_left());
             } else {
                 atomic_store(&gc_phase_now, GC_MARK);
+                uint64_t again = sys_nanotime() - p1;
                 stw_end();
                 pthread_mutex_lock(&ctl.mu);
-                record_pause(sys_nanotime() - p1, sys_walltime());
+                record_pause(again, sys_walltime());
                 pthread_mutex_unlock(&ctl.mu);
                 continue;
             }
@@ -394,10 +399,8 @@ static void gc_cycle(bool forced)
         stats.next_gc = pacer_state.goal;
         pthread_mutex_unlock(&ctl.mu);
         uint64_t end_wall = sys_walltime();
+        stw2 = sys_nanotime() - (stw ? p0 : p1);
         stw_end();
-        stw2 = sys_nanotime() - p1;
-        if (stw)
-            stw1 = 0, stw2 = sys_nanotime() - p0;
         pthread_mutex_lock(&ctl.mu);
         record_pause(stw2, end_wall);
         stats.num_gc++;
@@ -444,9 +447,15 @@ static void *controller_main(void *arg)
         }
         bool forced = ctl.want_forced;
         ctl.want = ctl.want_forced = false;
+        atomic_store(&ctl.requested, 0);
+        /* A request posted by allocation may be stale: the heap it saw over
+         * the trigger was collected since (Go's gcTrigger.test). */
+        if (!forced && !pacer_should_start(&pacer_state, atomic_load(&heap_live))) {
+            pthread_mutex_unlock(&ctl.mu);
+            continue;
+        }
         ctl.started++;
         pthread_mutex_unlock(&ctl.mu);
-        atomic_store(&ctl.requested, 0);
         gc_cycle(forced);
         pthread_mutex_lock(&ctl.mu);
         ctl.done++;
@@ -466,14 +475,14 @@ static void *controller_main(void *arg)
  */
 
 static thread_ctx *fork_self;
+static bool fork_waited;
 
 static void gc_fork_prepare(void)
 {
     if (!ctl.running)
         return;
     fork_self = tls_thread;
-    if (fork_self != NULL)
-        safepoint_blocking_enter(fork_self);
+    fork_waited = runtime_wait_begin(fork_self);
     pthread_mutex_lock(&ctl.mu);
     while (ctl.started != ctl.done)
         pthread_cond_wait(&ctl.done_cv, &ctl.mu);
@@ -486,8 +495,7 @@ static void gc_fork_parent(void)
         return;
     locks_fork_parent();
     pthread_mutex_unlock(&ctl.mu);
-    if (fork_self != NULL)
-        safepoint_blocking_exit(fork_self);
+    runtime_wait_end(fork_self, fork_waited);
 }
 
 static void *controller_main(void *arg);
@@ -503,7 +511,7 @@ static void gc_fork_child(void)
     pthread_cond_init(&ctl.done_cv, NULL);
     thread_registry_fork_child(fork_self);
     sweep_fork_child();
-    if (fork_self != NULL)
+    if (fork_self != NULL && fork_waited)
         atomic_store(&fork_self->state, THREAD_RUNNING);
     atomic_store(&workers.busy, 0);
     if (pthread_create(&ctl.thread, NULL, controller_main, NULL) != 0)
@@ -592,8 +600,7 @@ TC_API void tc_collect(void)
     if (!ctl.running)
         return;
     thread_ctx *t = tls_thread;
-    if (t != NULL)
-        safepoint_blocking_enter(t);
+    bool waited = runtime_wait_begin(t);
     pthread_mutex_lock(&ctl.mu);
     uint32_t target = ctl.started + 1;
     ctl.want = true;
@@ -602,8 +609,7 @@ TC_API void tc_collect(void)
     while ((int32_t)(ctl.done - target) < 0)
         pthread_cond_wait(&ctl.done_cv, &ctl.mu);
     pthread_mutex_unlock(&ctl.mu);
-    if (t != NULL)
-        safepoint_blocking_exit(t);
+    runtime_wait_end(t, waited);
 }
 
 TC_API int tc_set_gc_percent(int percent)

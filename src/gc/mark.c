@@ -52,6 +52,8 @@ bool mark_pointer(uintptr_t p, gcwork *gw)
     if (s == NULL)
         return false;
     size_t idx = span_is_large(s) ? 0 : span_object_index(s, p);
+    if (span_is_marked(s, idx))
+        return true; /* the common case for barrier values: nothing to do */
     if (!span_slot_allocated(s, idx))
         return false;
     if (!span_mark(s, idx))

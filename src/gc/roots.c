@@ -147,12 +147,12 @@ bool roots_contains(uintptr_t p)
     if (!found && self != NULL) {
         /* Another attached thread's stack: the registry is read as a
          * blocking thread, since a stop-the-world holds its lock. */
-        safepoint_blocking_enter(self);
+        bool waited = runtime_wait_begin(self);
         lock_acquire(&registry.lock);
         for (thread_ctx *t = registry.first; t != NULL && !found; t = t->next)
             found = p >= t->stack_lo && p < t->stack_hi;
         lock_release(&registry.lock);
-        safepoint_blocking_exit(self);
+        runtime_wait_end(self, waited);
     }
     return found;
 }

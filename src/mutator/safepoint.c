@@ -55,6 +55,9 @@ _Atomic uint64_t stw_signals_sent;
 extern const char __start_tricolor_nopreempt[] __attribute__((visibility("hidden")));
 extern const char __stop_tricolor_nopreempt[] __attribute__((visibility("hidden")));
 
+/* Keeps the compiler from turning the preceding call into a tail call. */
+#define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
+
 static bool stw_requested(void)
 {
     return __atomic_load_n(&tc__stw_requested, __ATOMIC_SEQ_CST) != 0;
@@ -85,25 +88,50 @@ static void wait_for_restart(uint32_t e)
         sys_wait(&world_epoch, e, 0);
 }
 
-/* Records the stack pointer below the caller's spilled registers. */
-static NOINLINE void park_inner(thread_ctx *t, int state)
+/* Records the stack pointer below the caller's spilled registers and
+ * waits: the caller's frame stays live while the thread is parked. */
+static NOINLINE void park_inner(thread_ctx *t)
 {
     volatile uintptr_t marker = 0;
     t->saved_sp = (uintptr_t)&marker;
     t->nregs = 0;
-    if (state == THREAD_PARKED)
-        stay_stopped(t, THREAD_PARKED);
-    else
-        atomic_store(&t->state, state);
+    stay_stopped(t, THREAD_PARKED);
     (void)marker;
 }
+
+/* Marks t BLOCKING.  A blocking thread runs on, into system calls where
+ * its callers' values may live only in registers, so the callee-saved
+ * registers -- spilled into the calling frame (frame_top is its top) by
+ * __builtin_unwind_init and its prologue -- are copied into t->regs.
+ * Runtime waits (frames_live) keep their frames while they wait and are
+ * scanned from here; the public tc_blocking_begin returns, so its thread's
+ * stack is scanned from above the copied frame.  The callers must not
+ * tail-call this (the spills would be gone). */
+static NOINLINE void blocking_inner(thread_ctx *t, uintptr_t frame_top, bool frames_live)
+{
+    volatile uintptr_t marker = 0;
+    uintptr_t lo = (uintptr_t)&marker;
+    size_t n = (frame_top - lo) / sizeof(uintptr_t);
+    if (n > SAVED_REGS) {
+        lo = frame_top - SAVED_REGS * sizeof(uintptr_t); /* the spills sit at the top */
+        n = SAVED_REGS;
+    }
+    for (size_t i = 0; i < n; i++)
+        t->regs[i] = ((volatile uintptr_t *)lo)[i];
+    t->nregs = n;
+    t->saved_sp = frames_live ? (uintptr_t)&marker : frame_top;
+    atomic_store(&t->state, THREAD_BLOCKING);
+    (void)marker;
+}
+
 
 void safepoint_park(thread_ctx *t)
 {
     if (t == NULL || t->cache.nopreempt > 0 || locks_held > 0)
         return;
     __builtin_unwind_init(); /* callee-saved registers to this frame */
-    park_inner(t, THREAD_PARKED);
+    park_inner(t);
+    NO_TAIL_CALL();
 }
 
 TC_API void tc__safepoint_slow(void)
@@ -118,10 +146,11 @@ TC_API void tc_safepoint(void)
     tc__safepoint_slow();
 }
 
-void safepoint_blocking_enter(thread_ctx *t)
+NOINLINE void safepoint_blocking_enter(thread_ctx *t)
 {
-    __builtin_unwind_init();
-    park_inner(t, THREAD_BLOCKING);
+    __builtin_unwind_init(); /* callee-saved registers to this frame */
+    blocking_inner(t, (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *), true);
+    NO_TAIL_CALL();
 }
 
 void safepoint_blocking_exit(thread_ctx *t)
@@ -136,14 +165,30 @@ void safepoint_blocking_exit(thread_ctx *t)
     }
 }
 
-TC_API void tc_blocking_begin(void)
+bool runtime_wait_begin(thread_ctx *t)
+{
+    if (t == NULL || atomic_load(&t->state) == THREAD_BLOCKING)
+        return false;
+    safepoint_blocking_enter(t);
+    return true;
+}
+
+void runtime_wait_end(thread_ctx *t, bool entered)
+{
+    if (entered)
+        safepoint_blocking_exit(t);
+}
+
+TC_API NOINLINE void tc_blocking_begin(void)
 {
     thread_ctx *t = tls_thread;
     if (t == NULL)
         throw("tc_blocking_begin: the calling thread is not attached");
     if (atomic_load(&t->state) != THREAD_RUNNING)
         throw("tc_blocking_begin: already blocking");
-    safepoint_blocking_enter(t);
+    __builtin_unwind_init(); /* callee-saved registers to this frame */
+    blocking_inner(t, (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *), false);
+    NO_TAIL_CALL();
 }
 
 TC_API void tc_blocking_end(void)

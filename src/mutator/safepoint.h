@@ -27,6 +27,12 @@ void safepoint_park(thread_ctx *t);           /* the world is stopping: wait her
 void safepoint_blocking_enter(thread_ctx *t); /* tc_blocking_begin */
 void safepoint_blocking_exit(thread_ctx *t);  /* tc_blocking_end */
 
+/* For runtime code that must wait while attached (locks a stop-the-world
+ * holds, the collector): enters the blocking state unless the thread is in
+ * it already; returns whether it did, to pass to runtime_wait_end. */
+bool runtime_wait_begin(thread_ctx *t);
+void runtime_wait_end(thread_ctx *t, bool entered);
+
 /* Statistics for tests and gctrace. */
 extern _Atomic uint64_t stw_signals_sent;
 

@@ -190,8 +190,7 @@ void thread_count_allocs(uint64_t *mallocs, uint64_t *bytes)
     /* A stop-the-world holds registry.lock while it waits for every
      * attached thread, so an attached caller waits for it as blocking. */
     thread_ctx *self = tls_thread;
-    if (self != NULL)
-        safepoint_blocking_enter(self);
+    bool waited = runtime_wait_begin(self);
     lock_acquire(&registry.lock);
     uint64_t m = registry.detached_mallocs, b = registry.detached_alloc_bytes;
     for (thread_ctx *t = registry.first; t != NULL; t = t->next) {
@@ -201,8 +200,7 @@ void thread_count_allocs(uint64_t *mallocs, uint64_t *bytes)
         b += tb;
     }
     lock_release(&registry.lock);
-    if (self != NULL)
-        safepoint_blocking_exit(self);
+    runtime_wait_end(self, waited);
     *mallocs = m;
     *bytes = b;
 }

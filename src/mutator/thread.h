@@ -18,7 +18,7 @@
 #include "tricolor.h"
 
 #define WBBUF_ENTRIES 512 /* write-barrier buffer: 256 (old, new) pairs */
-#define SAVED_REGS 32
+#define SAVED_REGS 64 /* words: a signal's registers, or a blocking thread's spilled ones */
 
 /* Where a thread is, as the collector sees it.  Owner writes; the
  * stopper reads (seq_cst, see safepoint.c). */
