@@ -85,10 +85,13 @@ void thread_registry_free_all(void)
 
 /* Points the barrier buffer at its entries: WBBUF_ENTRIES of room, or none
  * in checkptr mode so that every barriered store takes the slow path. */
+int wbbuf_capacity = WBBUF_ENTRIES;
+
 void thread_wbuf_reset(thread_ctx *t)
 {
+    int cap = options.checkptr ? 0 : wbbuf_capacity;
     t->wb.next = t->wb_entries;
-    t->wb.end = t->wb_entries + (options.checkptr ? 0 : WBBUF_ENTRIES);
+    t->wb.end = t->wb_entries + (cap < 0 ? 0 : cap > WBBUF_ENTRIES ? WBBUF_ENTRIES : cap);
 }
 
 int thread_attach(void)

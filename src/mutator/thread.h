@@ -85,7 +85,10 @@ void thread_detach(void);
  * the child), giving their cached spans back. */
 void thread_registry_fork_child(thread_ctx *self);
 
-/* Empties t's write-barrier buffer (checkptr mode: to no room at all). */
+/* Empties t's write-barrier buffer, leaving wbbuf_capacity entries of room
+ * (WBBUF_ENTRIES; 0 in checkptr mode, so that every store takes the slow
+ * path; benchmarks and tests set it too). */
+extern int wbbuf_capacity;
 void thread_wbuf_reset(thread_ctx *t);
 
 /* Sums the allocation counters of every thread, live and detached. */
