@@ -69,14 +69,19 @@ static struct {
     pthread_cond_t cv;        /* the controller waits for requests */
     pthread_cond_t done_cv;   /* tc_collect waits for cycles */
     uint32_t started, done;   /* cycles; under mu */
+    uint32_t marking;         /* cycles whose marking has begun; under mu */
     bool want, want_forced, stop;
     bool running;             /* the controller thread exists */
     pthread_t thread;
     _Atomic int requested;    /* a request is posted and not yet taken */
-} ctl = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0,
-          false, false, false, false, 0, 0 };
+} ctl = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+          .done_cv = PTHREAD_COND_INITIALIZER };
 
 static gc_stats stats;              /* under ctl.mu for readers; the controller writes */
+/* Scan work the background workers did beyond what assists asked: an
+ * assisting thread takes from it before scanning itself (Go's
+ * bgScanCredit).  atomic. */
+static _Atomic int64_t bg_credit;
 static _Atomic uint64_t assist_ns;  /* time mutators spent assisting */
 static gcwork ctl_work;             /* the controller's grey objects */
 static _Atomic uint64_t stress_count;
@@ -112,38 +117,95 @@ static void gc_request_async(void)
 
 /* ---- Allocation hooks --------------------------------------------------- */
 
+/* Takes up to `want` units of background credit; returns how many. */
+static int64_t steal_bg_credit(int64_t want)
+{
+    int64_t have = atomic_load_explicit(&bg_credit, memory_order_relaxed);
+    while (have > 0) {
+        int64_t take = have < want ? have : want;
+        if (atomic_compare_exchange_weak(&bg_credit, &have, have - take))
+            return take;
+    }
+    return 0;
+}
+
+/* Pays an allocating thread's debt in scan work: background credit first,
+ * then marking itself; when neither is to be had it waits (as a blocking
+ * thread) for the workers, so that no thread outruns the collector. */
 static void gc_assist(thread_ctx *t, int64_t bytes)
 {
     t->assist_credit -= bytes;
     if (t->assist_credit >= 0)
         return;
-    double ratio = atomic_load_explicit(&assist_ratio, memory_order_relaxed);
-    int64_t work = (int64_t)((double)-t->assist_credit * ratio);
-    if (work < ASSIST_MIN_WORK)
-        work = ASSIST_MIN_WORK;
-    if (work > ASSIST_MAX_WORK)
-        work = ASSIST_MAX_WORK;
     uint64_t t0 = sys_nanotime();
-    t->cache.nopreempt++;
-    int64_t done = mark_drain(&t->work, work);
-    gcwork_dispose(&t->work);
-    mark_flush_counters(&t->work);
-    t->cache.nopreempt--;
+    for (int round = 0; t->assist_credit < 0; round++) {
+        if (atomic_load(&gc_phase_now) != GC_MARK) {
+            t->assist_credit = 0;
+            break;
+        }
+        double ratio = atomic_load_explicit(&assist_ratio, memory_order_relaxed);
+        if (ratio <= 0)
+            ratio = 1e-3;
+        int64_t work = (int64_t)((double)-t->assist_credit * ratio) + 1;
+        if (work < ASSIST_MIN_WORK)
+            work = ASSIST_MIN_WORK;
+        /* Bounded per call while the heap is under its goal; the rest of
+         * the debt is paid at the next refills. */
+        bool under_goal = (uint64_t)atomic_load(&heap_live) < pacer_state.goal;
+        if (work > ASSIST_MAX_WORK && under_goal)
+            work = ASSIST_MAX_WORK;
+        int64_t done = steal_bg_credit(work);
+        if (done < work) {
+            t->cache.nopreempt++;
+            done += mark_drain(&t->work, work - done);
+            gcwork_dispose(&t->work);
+            mark_flush_counters(&t->work);
+            t->cache.nopreempt--;
+        }
+        t->assist_credit += (int64_t)((double)done / ratio);
+        if (done >= work && under_goal)
+            break; /* this call's share is paid */
+        if (done < work) {
+            /* Nothing to scan right now: wait for the background workers
+             * to produce credit or for marking to end. */
+            bool waited = runtime_wait_begin(t);
+            nanosleep(&(struct timespec){0, round < 10 ? 20000 : 200000}, NULL);
+            runtime_wait_end(t, waited);
+        }
+    }
     atomic_fetch_add_explicit(&assist_ns, sys_nanotime() - t0, memory_order_relaxed);
-    if (done < work && workbuf_full_empty())
-        t->assist_credit = 0; /* no grey object left: marking is about to end */
-    else
-        t->assist_credit += (int64_t)((double)done / (ratio > 0 ? ratio : 1));
+}
+
+/* An allocating thread past the heap goal with no cycle marking waits
+ * until the next cycle's marking has begun: the controller may not get a
+ * CPU otherwise (Go's allocating goroutine starts the cycle itself). */
+static void gc_wait_for_marking(thread_ctx *t)
+{
+    bool waited = runtime_wait_begin(t);
+    pthread_mutex_lock(&ctl.mu);
+    uint32_t target = ctl.marking + 1;
+    if (!ctl.want) {
+        ctl.want = true;
+        pthread_cond_signal(&ctl.cv);
+    }
+    while ((int32_t)(ctl.marking - target) < 0 && !ctl.stop &&
+           atomic_load(&gc_phase_now) == GC_OFF && pacer_should_start(&pacer_state, atomic_load(&heap_live)))
+        pthread_cond_wait(&ctl.done_cv, &ctl.mu);
+    pthread_mutex_unlock(&ctl.mu);
+    runtime_wait_end(t, waited);
 }
 
 void gc_on_alloc(thread_ctx *t, int64_t bytes)
 {
     int64_t live = atomic_fetch_add_explicit(&heap_live, bytes, memory_order_relaxed) + bytes;
     int phase = atomic_load_explicit(&gc_phase_now, memory_order_relaxed);
-    if (phase == GC_MARK && t != NULL && !options.stop_the_world)
+    if (phase == GC_MARK && t != NULL && !options.stop_the_world) {
         gc_assist(t, bytes);
-    else if (phase == GC_OFF && pacer_should_start(&pacer_state, live))
+    } else if (phase == GC_OFF && pacer_should_start(&pacer_state, live)) {
         gc_request_async();
+        if (t != NULL && (uint64_t)live > pacer_state.goal)
+            gc_wait_for_marking(t);
+    }
 }
 
 NOPREEMPT_TEXT void gc_alloc_post(span *s, size_t idx)
@@ -239,7 +301,8 @@ static void *worker_main(void *arg)
         }
         atomic_fetch_add(&workers.busy, 1);
         uint64_t c0 = sys_thread_cputime();
-        mark_drain(&gw, MARK_CHUNK);
+        int64_t done = mark_drain(&gw, MARK_CHUNK);
+        atomic_fetch_add_explicit(&bg_credit, done, memory_order_relaxed);
         gcwork_dispose(&gw);
         mark_flush_counters(&gw);
         atomic_fetch_add(&workers.cpu_ns, sys_thread_cputime() - c0);
@@ -249,9 +312,11 @@ static void *worker_main(void *arg)
 }
 
 /* Drains as the fractional (or dedicated) background worker until no grey
- * object is left anywhere. */
-static void mark_concurrently(void)
+ * object is left anywhere.  A forced cycle (tc_collect) has a caller that
+ * waits idle, so it marks at full speed (Go's idle-mode worker). */
+static void mark_concurrently(bool forced)
 {
+    double utilization = forced ? 1.0 : mark_utilization;
     for (;;) {
         uint64_t t0 = sys_nanotime();
         int64_t done = mark_drain(&ctl_work, MARK_CHUNK);
@@ -263,12 +328,16 @@ static void mark_concurrently(void)
                 nanosleep(&(struct timespec){0, 20000}, NULL); /* workers finishing */
             continue;
         }
+        atomic_fetch_add_explicit(&bg_credit, done, memory_order_relaxed);
         double ratio = pacer_assist_ratio(&pacer_state, atomic_load(&mark_scan_work) + ctl_work.scan_work,
                                           atomic_load(&heap_live));
         atomic_store_explicit(&assist_ratio, ratio, memory_order_relaxed);
-        if (mark_utilization < 1.0) {
+        if (utilization < 1.0) {
+            /* While this worker sleeps, assists must be able to find its
+             * grey objects. */
+            gcwork_dispose(&ctl_work);
             uint64_t busy = sys_nanotime() - t0;
-            uint64_t idle = (uint64_t)((double)busy * (1.0 - mark_utilization) / mark_utilization);
+            uint64_t idle = (uint64_t)((double)busy * (1.0 - utilization) / utilization);
             if (idle > 0)
                 nanosleep(&(struct timespec){(time_t)(idle / 1000000000u), (long)(idle % 1000000000u)},
                           NULL);
@@ -329,6 +398,7 @@ static void gc_cycle(bool forced)
     clear_page_marks();
     atomic_store(&mark_bytes_marked, 0);
     atomic_store(&mark_scan_work, 0);
+    atomic_store(&bg_credit, 0);
     int64_t live_before = atomic_load(&heap_live);
     for (thread_ctx *t = registry.first; t != NULL; t = t->next)
         t->assist_credit = 0;
@@ -339,6 +409,10 @@ static void gc_cycle(bool forced)
     atomic_store_explicit(&assist_ratio, pacer_assist_ratio(&pacer_state, 0, live_before), memory_order_relaxed);
     uint64_t roots = roots_scan_stw(&ctl_work);
     uint64_t stw1 = 0, mark_wall = 0, stw2 = 0;
+    pthread_mutex_lock(&ctl.mu);
+    ctl.marking++;
+    pthread_cond_broadcast(&ctl.done_cv);
+    pthread_mutex_unlock(&ctl.mu);
     if (!stw) {
         stw1 = sys_nanotime() - p0; /* the pause ends as the world is released */
         stw_end();
@@ -349,12 +423,13 @@ static void gc_cycle(bool forced)
 
     /* 2. Marking. */
     uint64_t m0 = sys_nanotime();
+    gcwork_dispose(&ctl_work); /* the roots' grey objects, for assists */
     roots += roots_scan_registered(&ctl_work);
     for (int attempt = 0;; attempt++) {
         if (stw)
             mark_drain(&ctl_work, -1);
         else
-            mark_concurrently();
+            mark_concurrently(forced);
         /* 3. Mark termination. */
         uint64_t p1 = sys_nanotime();
         if (!stw)
@@ -530,7 +605,8 @@ int gc_init(void)
     atomic_store(&heap_live, 0);
     atomic_store(&gc_phase_now, GC_OFF);
     memset(&ctl_work, 0, sizeof ctl_work);
-    workbuf_init();
+    if (workbuf_init() != 0)
+        return TC_ENOMEM;
     roots_init();
     sweep_init();
     memset(&pacer_state, 0, sizeof pacer_state);
@@ -564,7 +640,7 @@ int gc_init(void)
         atfork_done = 1;
 
     ctl.stop = ctl.want = ctl.want_forced = false;
-    ctl.started = ctl.done = 0;
+    ctl.started = ctl.done = ctl.marking = 0;
     atomic_store(&ctl.requested, 0);
     if (pthread_create(&ctl.thread, NULL, controller_main, NULL) != 0)
         return TC_ENOMEM;
@@ -581,6 +657,7 @@ void gc_shutdown(void)
     pthread_mutex_lock(&ctl.mu);
     ctl.stop = true;
     pthread_cond_signal(&ctl.cv);
+    pthread_cond_broadcast(&ctl.done_cv);
     pthread_mutex_unlock(&ctl.mu);
     pthread_join(ctl.thread, NULL);
     ctl.running = false;

@@ -176,7 +176,9 @@ int64_t mark_drain(gcwork *gw, int64_t budget)
         uint64_t before = gw->scan_work;
         mark_scan_object(obj, gw);
         done += (int64_t)(gw->scan_work - before);
-        if ((done & 0xffff) < 64)
+        /* Others (assists, workers) find work only on the global list:
+         * share as soon as it runs dry (Go's gcWork.balance). */
+        if (workbuf_full_empty())
             gcwork_balance(gw);
     }
     return done;

@@ -56,6 +56,9 @@ bool pacer_should_start(const pacer *p, int64_t live)
 double pacer_assist_ratio(const pacer *p, uint64_t scan_done, int64_t live)
 {
     uint64_t expected = p->last_scan_work > p->heap_marked ? p->last_scan_work : p->heap_marked;
+    /* Past the estimate, the whole heap may need scanning (Go's worst case). */
+    if (scan_done >= expected && live > 0 && (uint64_t)live > scan_done)
+        expected = (uint64_t)live;
     double remaining = expected > scan_done ? (double)(expected - scan_done) : (double)expected / 10;
     double runway = (double)p->goal - (double)live;
     if (runway < (double)(64 << 10))

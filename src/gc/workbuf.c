@@ -23,6 +23,7 @@
 #include "../base/lock.h"
 #include "../base/throw.h"
 #include "../offheap/persistent_alloc.h"
+#include "tricolor.h"
 
 typedef struct lfstack {
     _Atomic uint64_t head;
@@ -63,16 +64,25 @@ static workbuf *lf_pop(lfstack *s)
     }
 }
 
-void workbuf_init(void)
+int workbuf_init(void)
 {
     lock_register(&workbuf_grow_lock);
     atomic_store(&full_list.head, 0);
     atomic_store(&empty_list.head, 0);
+    /* The first cycle should not depend on memory being had mid-cycle. */
+    char *chunk = persistent_alloc(WORKBUF_CHUNK_BYTES, 64, MEMSTAT_GC);
+    if (chunk == NULL)
+        return TC_ENOMEM;
+    for (size_t i = 0; i < WORKBUF_CHUNK_BYTES / sizeof(workbuf); i++)
+        lf_push(&empty_list, (workbuf *)(chunk + i * sizeof(workbuf)));
+    return 0;
 }
 
 void workbuf_reset_all(void)
 {
-    workbuf_init(); /* the buffers themselves go with persistent memory */
+    /* The buffers themselves go with persistent memory. */
+    atomic_store(&full_list.head, 0);
+    atomic_store(&empty_list.head, 0);
 }
 
 /* An empty workbuf, from the empty list or freshly made. */

@@ -32,7 +32,7 @@ typedef struct gcwork {
     bool flushed_work;              /* put a non-empty buffer on the full list since last asked */
 } gcwork;
 
-void workbuf_init(void);            /* tc_init */
+int  workbuf_init(void);            /* tc_init: one chunk made up front; TC_ENOMEM */
 void workbuf_reset_all(void);       /* tc_shutdown: forget the lists */
 
 /* Pushes a grey object.  Never fails: aborts if no workbuf memory. */

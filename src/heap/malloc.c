@@ -95,14 +95,15 @@ static NOINLINE void *malloc_small_slow(mcache *c, spanclass_t sc, uint16_t type
     c->nopreempt++;
     span *s = mcache_span(c, sc);
     size_t idx = span_next_free_index(s);
-    if (idx == s->nelems) {
+    while (idx == s->nelems) {
+        /* A refill may wait for the collector, which may flush this cache
+         * meanwhile: then it is refilled again. */
         if (mcache_refill(c, sc) != 0) {
             c->nopreempt--;
             return NULL;
         }
         s = mcache_span(c, sc);
         idx = span_next_free_index(s);
-        CHECK(idx < s->nelems);
     }
     span_count_alloc(s);
     void *p = malloc_small_finish(c, s, idx, type_id);
@@ -153,11 +154,18 @@ static NOINLINE void *malloc_large(size_t size, const tc_type *t, bool noscan)
     if (npages < (size >> PAGE_SHIFT)) /* overflow */
         return NULL;
     tc_safepoint();
+    /* Charged before the object exists (Go charges assists first): the
+     * collector may make this thread wait, and an object nobody points to
+     * yet would not survive a cycle starting meanwhile. */
+    if (heap_alloc_hook != NULL)
+        heap_alloc_hook((int64_t)(npages << PAGE_SHIFT)); /* may assist or start a cycle */
     c->nopreempt++;
     spanclass_t sc = make_spanclass(0, noscan);
     span *s = heap_alloc_span(npages, sc);
     if (s == NULL) {
         c->nopreempt--;
+        if (heap_alloc_hook != NULL)
+            heap_alloc_hook(-(int64_t)(npages << PAGE_SHIFT));
         return NULL;
     }
     if (s->needzero)
@@ -170,8 +178,6 @@ static NOINLINE void *malloc_large(size_t size, const tc_type *t, bool noscan)
         malloc_post_hook(s, 0);
     mcentral_add_large(&central[sc], s);
     mcache_count(c, 1, s->elemsize);
-    if (heap_alloc_hook != NULL)
-        heap_alloc_hook((int64_t)s->elemsize); /* may assist or start a cycle */
     c->nopreempt--;
     return (void *)s->start;
 }

@@ -107,7 +107,7 @@ static NOINLINE void park_inner(thread_ctx *t)
  * scanned from here; the public tc_blocking_begin returns, so its thread's
  * stack is scanned from above the copied frame.  The callers must not
  * tail-call this (the spills would be gone). */
-static NOINLINE void blocking_inner(thread_ctx *t, uintptr_t frame_top, bool frames_live)
+__attribute__((no_sanitize("address"))) static NOINLINE void blocking_inner(thread_ctx *t, uintptr_t frame_top, bool frames_live)
 {
     volatile uintptr_t marker = 0;
     uintptr_t lo = (uintptr_t)&marker;
