@@ -130,8 +130,9 @@ static int64_t steal_bg_credit(int64_t want)
 }
 
 /* Pays an allocating thread's debt in scan work: background credit first,
- * then marking itself; when neither is to be had it waits (as a blocking
- * thread) for the workers, so that no thread outruns the collector. */
+ * then marking itself.  Past the heap goal, when neither is to be had, it
+ * waits (as a blocking thread) for the workers, so that no thread outruns
+ * the collector; under the goal an unpayable debt is forgiven. */
 static void gc_assist(thread_ctx *t, int64_t bytes)
 {
     t->assist_credit -= bytes;
@@ -165,6 +166,12 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
         t->assist_credit += (int64_t)((double)done / ratio);
         if (done >= work && under_goal)
             break; /* this call's share is paid */
+        if (done < work && under_goal) {
+            /* Nothing left to scan and the heap is within its goal:
+             * marking is about to end, the debt is forgiven. */
+            t->assist_credit = 0;
+            break;
+        }
         if (done < work) {
             /* Nothing to scan right now: wait for the background workers
              * to produce credit or for marking to end. */
