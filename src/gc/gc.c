@@ -71,6 +71,7 @@ static struct {
     uint32_t started, done;   /* cycles; under mu */
     uint32_t marking;         /* cycles whose marking has begun; under mu */
     bool want, want_forced, stop;
+    bool want_stress;         /* stress=N asked: run even under the trigger */
     bool running;             /* the controller thread exists */
     pthread_t thread;
     _Atomic int requested;    /* a request is posted and not yet taken */
@@ -99,13 +100,40 @@ static _Atomic double assist_ratio; /* scan bytes owed per byte allocated; set d
 
 /* ---- Requests ------------------------------------------------------------ */
 
+/* ctl.mu taken by a mutator: never with the thread suspendable, since the
+ * controller takes ctl.mu while the world is stopped. */
+static void ctl_lock(void)
+{
+    mcache *c = tls_mcache;
+    if (c != &mcache_unattached)
+        c->nopreempt++;
+    pthread_mutex_lock(&ctl.mu);
+}
+
+static void ctl_unlock(void)
+{
+    pthread_mutex_unlock(&ctl.mu);
+    mcache *c = tls_mcache;
+    if (c != &mcache_unattached)
+        c->nopreempt--;
+}
+
 static void gc_request(bool forced)
 {
-    pthread_mutex_lock(&ctl.mu);
+    ctl_lock();
     ctl.want = true;
     ctl.want_forced |= forced;
     pthread_cond_signal(&ctl.cv);
-    pthread_mutex_unlock(&ctl.mu);
+    ctl_unlock();
+}
+
+static void gc_request_stress(void)
+{
+    ctl_lock();
+    ctl.want = true;
+    ctl.want_stress = true;
+    pthread_cond_signal(&ctl.cv);
+    ctl_unlock();
 }
 
 static void gc_request_async(void)
@@ -223,7 +251,7 @@ NOPREEMPT_TEXT void gc_alloc_post(span *s, size_t idx)
     if ((flags & ALLOC_FLAG_STRESS) && options.stress > 0 &&
         atomic_fetch_add_explicit(&stress_count, 1, memory_order_relaxed) % (uint64_t)options.stress ==
             (uint64_t)options.stress - 1)
-        gc_request_async();
+        gc_request_stress();
 }
 
 static void gc_detach_hook(thread_ctx *t)
@@ -527,12 +555,12 @@ static void *controller_main(void *arg)
             pthread_mutex_unlock(&ctl.mu);
             return NULL;
         }
-        bool forced = ctl.want_forced;
-        ctl.want = ctl.want_forced = false;
+        bool forced = ctl.want_forced, stress = ctl.want_stress;
+        ctl.want = ctl.want_forced = ctl.want_stress = false;
         atomic_store(&ctl.requested, 0);
         /* A request posted by allocation may be stale: the heap it saw over
          * the trigger was collected since (Go's gcTrigger.test). */
-        if (!forced && !pacer_should_start(&pacer_state, atomic_load(&heap_live))) {
+        if (!forced && !stress && !pacer_should_start(&pacer_state, atomic_load(&heap_live))) {
             pthread_mutex_unlock(&ctl.mu);
             continue;
         }
@@ -698,14 +726,14 @@ TC_API void tc_collect(void)
 
 TC_API int tc_set_gc_percent(int percent)
 {
-    pthread_mutex_lock(&ctl.mu);
+    ctl_lock();
     int old = pacer_state.gc_percent;
     pacer_state.gc_percent = percent;
     options.gc_percent = percent;
     pacer_commit(&pacer_state, pacer_state.heap_marked, pacer_state.roots_bytes,
                  pacer_state.last_mark_alloc, pacer_state.last_scan_work);
     stats.next_gc = pacer_state.goal;
-    pthread_mutex_unlock(&ctl.mu);
+    ctl_unlock();
     if (percent >= 0 && pacer_should_start(&pacer_state, atomic_load(&heap_live)))
         gc_request_async();
     return old;
@@ -713,8 +741,8 @@ TC_API int tc_set_gc_percent(int percent)
 
 void gc_read_stats(gc_stats *out)
 {
-    pthread_mutex_lock(&ctl.mu);
+    ctl_lock();
     *out = stats;
     out->gc_cpu_ns += atomic_load(&assist_ns);
-    pthread_mutex_unlock(&ctl.mu);
+    ctl_unlock();
 }
