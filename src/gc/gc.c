@@ -444,15 +444,15 @@ static void gc_cycle(bool forced)
     atomic_store_explicit(&assist_ratio, pacer_assist_ratio(&pacer_state, 0, live_before), memory_order_relaxed);
     uint64_t roots = roots_scan_stw(&ctl_work);
     uint64_t stw1 = 0, mark_wall = 0, stw2 = 0;
-    pthread_mutex_lock(&ctl.mu);
-    ctl.marking++;
-    pthread_cond_broadcast(&ctl.done_cv);
-    pthread_mutex_unlock(&ctl.mu);
+    /* ctl.mu is never taken with the world stopped (fork handling takes
+     * it before every runtime lock). */
     if (!stw) {
         stw1 = sys_nanotime() - p0; /* the pause ends as the world is released */
         stw_end();
         pthread_mutex_lock(&ctl.mu);
         record_pause(stw1, sys_walltime());
+        ctl.marking++;
+        pthread_cond_broadcast(&ctl.done_cv);
         pthread_mutex_unlock(&ctl.mu);
     }
 
@@ -504,14 +504,18 @@ static void gc_cycle(bool forced)
         atomic_fetch_add(&heap.sweepgen, 2);
         atomic_store(&heap_live, (int64_t)marked);
         uint64_t mark_alloc = live_end > live_before ? (uint64_t)(live_end - live_before) : 0;
-        pthread_mutex_lock(&ctl.mu);
+        /* With the world stopped no attached thread reads or sets the pacer
+         * (tc_set_gc_percent takes ctl.mu with preemption off). */
         pacer_commit(&pacer_state, marked, roots, mark_alloc, atomic_load(&mark_scan_work));
-        stats.next_gc = pacer_state.goal;
-        pthread_mutex_unlock(&ctl.mu);
         uint64_t end_wall = sys_walltime();
         stw2 = sys_nanotime() - (stw ? p0 : p1);
         stw_end();
         pthread_mutex_lock(&ctl.mu);
+        stats.next_gc = pacer_state.goal;
+        if (stw) {
+            ctl.marking++;
+            pthread_cond_broadcast(&ctl.done_cv);
+        }
         record_pause(stw2, end_wall);
         stats.num_gc++;
         if (forced)

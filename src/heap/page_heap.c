@@ -112,6 +112,7 @@ int heap_init(void)
     memset(&heap, 0, sizeof heap);
     lock_init(&heap.lock, LOCK_RANK_HEAP);
     fixalloc_init(&heap.spanalloc, sizeof(span), false, MEMSTAT_OTHER, allspans_record, NULL);
+    heap.physical_memory = sys_physical_memory();
     return page_alloc_init();
 }
 
@@ -170,9 +171,7 @@ span *heap_alloc_span(size_t npages, spanclass_t sc)
     /* A span larger than the machine's memory could never be backed (the
      * heap is mapped without commit charge, so the kernel would not say
      * no): refuse it rather than spend seconds filling its page map. */
-    static uint64_t ram;
-    if (ram == 0)
-        ram = sys_physical_memory();
+    uint64_t ram = heap.physical_memory;
     if (npages == 0 || npages > ((size_t)1 << (HEAP_ADDR_BITS - PAGE_SHIFT - 1)) ||
         (ram != 0 && (uint64_t)npages > ram >> PAGE_SHIFT))
         return NULL;

@@ -37,6 +37,8 @@ typedef struct heap {
      * updated once per block rather than once per span. */
     page_cache pcache;
 
+    uint64_t physical_memory; /* constant after heap_init: no span may be larger */
+
     /* Sweep generation: grows by 2 each cycle, with the world stopped. */
     _Atomic uint32_t sweepgen;
 

@@ -59,11 +59,13 @@ static void thread_exit_destructor(void *arg)
 int thread_registry_init(void)
 {
     lock_register(&registry.lock);
+    /* Before taking registry.lock: lock_init registers the new lock under
+     * the fork list's mutex, which fork handling takes before every lock. */
+    fixalloc_init(&threadalloc, sizeof(thread_ctx), true, MEMSTAT_OTHER, NULL, NULL);
     lock_acquire(&registry.lock);
     registry.first = NULL;
     registry.count = 0;
     registry.detached_mallocs = registry.detached_alloc_bytes = 0;
-    fixalloc_init(&threadalloc, sizeof(thread_ctx), true, MEMSTAT_OTHER, NULL, NULL);
     int rc = 0;
     if (!thread_key_made) {
         if (pthread_key_create(&thread_key, thread_exit_destructor) != 0)
