@@ -534,7 +534,7 @@ static void op(worker *w, node **held, uint64_t *held_id, void **vec)
         if (kind < acc)
             break;
     }
-    uint64_t aid, bid;
+    uint64_t aid, bid = 0;
     node *a, *b;
     if (which == 0) {                            /* a new node, published */
         a = make_node(w, &aid);
