@@ -15,6 +15,23 @@
 
 #define NOPREEMPT_TEXT __attribute__((section("tricolor_nopreempt"), noinline))
 
+/* ThreadSanitizer defers a signal to its next interceptor or atomic
+ * operation and reports the interrupted address as it was on arrival, so
+ * the handler cannot tell where the thread really is.  In such builds the
+ * public NOPREEMPT_TEXT entry points also raise this per-thread depth,
+ * which the handler checks; elsewhere the macros compile to nothing. */
+#include "throw.h"
+#if TSAN_BUILD
+extern __thread int tsan_nopreempt;
+#define TSAN_NOPREEMPT_ENTER() (tsan_nopreempt++)
+#define TSAN_NOPREEMPT_EXIT()  (tsan_nopreempt--)
+#define TSAN_NOPREEMPT_HELD()  (tsan_nopreempt > 0)
+#else
+#define TSAN_NOPREEMPT_HELD()  0
+#define TSAN_NOPREEMPT_ENTER() ((void)0)
+#define TSAN_NOPREEMPT_EXIT()  ((void)0)
+#endif
+
 /* Runtime variables that hold heap addresses without owning objects (the
  * page allocator's search address, the page cache's base, arena hints)
  * live in this data section, which the collector's scan of global data

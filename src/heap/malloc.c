@@ -61,8 +61,10 @@ static NOPREEMPT_TEXT void *malloc_post(span *s, size_t idx)
 
 /* Everything after a slot was taken that is not on the fast path: zeroing
  * dirty memory, creating the span's type-id array.  Returns the object.
- * Runs with c->nopreempt raised. */
-static NOINLINE void *malloc_small_finish(mcache *c, span *s, size_t idx, uint16_t type_id)
+ * The fast path has already taken the slot when it tail-calls this, so it
+ * must not be suspended before raising c->nopreempt: it is NOPREEMPT_TEXT
+ * (a thread stopped in between could see its cached span swept). */
+static NOPREEMPT_TEXT void *malloc_small_finish(mcache *c, span *s, size_t idx, uint16_t type_id)
 {
     void *p = (void *)span_object_base(s, idx);
     c->nopreempt++;
@@ -205,18 +207,27 @@ static inline __attribute__((always_inline)) void *malloc_inline(size_t size, co
 
 TC_API NOPREEMPT_TEXT void *tc_alloc(size_t size)
 {
-    return malloc_inline(size, NULL, false);
+    TSAN_NOPREEMPT_ENTER();
+    void *p = malloc_inline(size, NULL, false);
+    TSAN_NOPREEMPT_EXIT();
+    return p;
 }
 
 TC_API NOPREEMPT_TEXT void *tc_alloc_noscan(size_t size)
 {
-    return malloc_inline(size, NULL, true);
+    TSAN_NOPREEMPT_ENTER();
+    void *p = malloc_inline(size, NULL, true);
+    TSAN_NOPREEMPT_EXIT();
+    return p;
 }
 
 TC_API NOPREEMPT_TEXT void *tc_new(const tc_type *t)
 {
     type_check(t, "tc_new");
-    return malloc_inline(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
+    TSAN_NOPREEMPT_ENTER();
+    void *p = malloc_inline(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
+    TSAN_NOPREEMPT_EXIT();
+    return p;
 }
 
 TC_API NOPREEMPT_TEXT void *tc_new_array(const tc_type *t, size_t n)
@@ -224,5 +235,8 @@ TC_API NOPREEMPT_TEXT void *tc_new_array(const tc_type *t, size_t n)
     type_check(t, "tc_new_array");
     if (n != 0 && t->size > SIZE_MAX / n)
         return NULL;
-    return malloc_inline(t->size * n, t, t->n_ptrs == 0 && t->scan == NULL);
+    TSAN_NOPREEMPT_ENTER();
+    void *p = malloc_inline(t->size * n, t, t->n_ptrs == 0 && t->scan == NULL);
+    TSAN_NOPREEMPT_EXIT();
+    return p;
 }

@@ -43,22 +43,31 @@ static const tc_type *object_type(const span *s, size_t idx)
 TC_API NOPREEMPT_TEXT void *tc_base(const void *p)
 {
     size_t idx;
+    TSAN_NOPREEMPT_ENTER();
     span *s = object_find(p, &idx);
-    return s ? (void *)span_object_base(s, idx) : NULL;
+    void *r = s ? (void *)span_object_base(s, idx) : NULL;
+    TSAN_NOPREEMPT_EXIT();
+    return r;
 }
 
 TC_API NOPREEMPT_TEXT size_t tc_size(const void *p)
 {
     size_t idx;
+    TSAN_NOPREEMPT_ENTER();
     span *s = object_find(p, &idx);
-    return s ? s->elemsize : 0;
+    size_t r = s ? s->elemsize : 0;
+    TSAN_NOPREEMPT_EXIT();
+    return r;
 }
 
 TC_API NOPREEMPT_TEXT const tc_type *tc_type_of(const void *p)
 {
     size_t idx;
+    TSAN_NOPREEMPT_ENTER();
     span *s = object_find(p, &idx);
-    return s ? object_type(s, idx) : NULL;
+    const tc_type *r = s ? object_type(s, idx) : NULL;
+    TSAN_NOPREEMPT_EXIT();
+    return r;
 }
 
 TC_API void tc_heap_walk(void (*fn)(void *obj, size_t size, const tc_type *t, void *arg), void *arg)

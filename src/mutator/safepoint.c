@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "../base/nopreempt.h"
 #include "../base/options.h"
 #include "../base/throw.h"
 #include "../sys/sys.h"
@@ -56,6 +57,10 @@ extern const char __start_tricolor_nopreempt[] __attribute__((visibility("hidden
 extern const char __stop_tricolor_nopreempt[] __attribute__((visibility("hidden")));
 
 /* Keeps the compiler from turning the preceding call into a tail call. */
+#if TSAN_BUILD
+__thread int tsan_nopreempt;
+#endif
+
 #define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
 
 static bool stw_requested(void)
@@ -90,12 +95,12 @@ static void wait_for_restart(uint32_t e)
 
 /* Records the stack pointer below the caller's spilled registers and
  * waits: the caller's frame stays live while the thread is parked. */
-static NOINLINE void park_inner(thread_ctx *t)
+static NOINLINE void park_inner(thread_ctx *t, int state)
 {
     volatile uintptr_t marker = 0;
     t->saved_sp = (uintptr_t)&marker;
     t->nregs = 0;
-    stay_stopped(t, THREAD_PARKED);
+    stay_stopped(t, state);
     (void)marker;
 }
 
@@ -130,7 +135,7 @@ void safepoint_park(thread_ctx *t)
     if (t == NULL || t->cache.nopreempt > 0 || locks_held > 0)
         return;
     __builtin_unwind_init(); /* callee-saved registers to this frame */
-    park_inner(t);
+    park_inner(t, THREAD_PARKED);
     NO_TAIL_CALL();
 }
 
@@ -209,9 +214,21 @@ static void suspend_handler(int sig, void *info, void *uc)
     if (t == NULL || !stw_requested() || locks_held > 0 || t->cache.nopreempt > 0 ||
         atomic_load(&t->state) != THREAD_RUNNING)
         return;
+    if (TSAN_NOPREEMPT_HELD())
+        return;
     uintptr_t pc = sys_ucontext_pc(uc);
     if (pc >= (uintptr_t)__start_tricolor_nopreempt && pc < (uintptr_t)__stop_tricolor_nopreempt)
         return;
+    if (TSAN_BUILD) {
+        /* ThreadSanitizer defers asynchronous signals to its next
+         * interceptor and then passes the ucontext saved on arrival: its
+         * registers and stack pointer are stale.  The thread's live values
+         * are in the frames below us instead, so park as a safepoint does. */
+        __builtin_unwind_init();
+        park_inner(t, THREAD_SUSPENDED);
+        NO_TAIL_CALL();
+        return;
+    }
     t->nregs = sys_ucontext_regs(uc, t->regs, SAVED_REGS, &t->saved_sp);
     stay_stopped(t, THREAD_SUSPENDED);
 }

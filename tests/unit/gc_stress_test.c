@@ -64,6 +64,16 @@
 #ifndef SANITIZED
 #define SANITIZED 0
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+#ifndef TSAN_BUILD
+#define TSAN_BUILD 0
+#endif
 
 #define THREADS     4
 #define NROOTS      1024
@@ -73,7 +83,9 @@
 #define VEC         256
 #define STRIPES     64
 #define TARGET_LIVE (SANITIZED ? 6000 : 20000)
-#define SCENARIO_NS (SANITIZED ? 1000000000ull : 1500000000ull)
+/* ThreadSanitizer slows the mutators and the collector alike: longer
+ * scenarios there, so that each still sees ten cycles or more. */
+#define SCENARIO_NS (TSAN_BUILD ? 2000000000ull : SANITIZED ? 1000000000ull : 1500000000ull)
 
 #define NODE_MAGIC  0xa11ce0f1a11ce0f1ull
 #define CNODE_MAGIC 0xc0c0a5e5c0c0a5e5ull
