@@ -51,6 +51,7 @@
 #include "gc/mark.h"
 #include "mutator/safepoint.h"
 #include "test.h"
+#include "child.h"
 #include "tricolor.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -184,66 +185,25 @@ static void garbage(int n)
 
 /* ---- Running a scenario in a child -------------------------------------- */
 
-typedef struct child_result {
-    int status;
-    int timed_out;
-    char out[16384];
-} child_result;
+/* The scenario's result, failed if any CCHECK in the child failed. */
+static int (*scenario_fn)(void);
 
-static void run_child(int (*fn)(void), int timeout_s, child_result *r)
+static int scenario_child(int unused)
 {
-    memset(r, 0, sizeof *r);
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    fflush(stdout);
+    (void)unused;
+    int rc = scenario_fn();
+    if (rc == 0 && atomic_load(&child_failures) != 0)
+        rc = 1;
     fflush(stderr);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-        close(fds[0]);
-        dup2(fds[1], 2);
-        close(fds[1]);
-        int rc = fn();
-        if (rc == 0 && atomic_load(&child_failures) != 0)
-            rc = 1;
-        fflush(stderr);
-        _exit(rc);
-    }
-    close(fds[1]);
-    size_t n = 0;
-    uint64_t deadline = now_ns() + (uint64_t)timeout_s * 1000000000u;
-    for (;;) {
-        uint64_t now = now_ns();
-        if (now >= deadline) {
-            kill(pid, SIGKILL);
-            r->timed_out = 1;
-            break;
-        }
-        struct pollfd p = {fds[0], POLLIN, 0};
-        int k = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            continue;
-        char tmp[4096];
-        ssize_t m = read(fds[0], tmp, sizeof tmp);
-        if (m <= 0)
-            break;
-        size_t take = (size_t)m < sizeof r->out - 1 - n ? (size_t)m : sizeof r->out - 1 - n;
-        memcpy(r->out + n, tmp, take);
-        n += take;
-        r->out[n] = 0;
-    }
-    close(fds[0]);
-    waitpid(pid, &r->status, 0);
+    return rc;
 }
 
 static void expect_child_ok(int (*fn)(void), const char *what)
 {
     child_result *r = malloc(sizeof *r);
     REQUIRE(r != NULL);
-    run_child(fn, CHILD_TIMEOUT, r);
+    scenario_fn = fn;
+    run_child(scenario_child, 0, CHILD_TIMEOUT, r);
     if (r->timed_out)
         T_FAIL("%s: no result after %d s (a stalled collection?); output:\n%s", what, CHILD_TIMEOUT, r->out);
     else if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0)
