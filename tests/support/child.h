@@ -21,12 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t child_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "util.h"
 
 /* Runs fn(arg) in a child process; its exit status is fn's result. */
 typedef struct child_result {
@@ -53,9 +48,9 @@ static void run_child(int (*fn)(int), int arg, int timeout_s, child_result *r)
     }
     close(fds[1]);
     size_t n = 0;
-    uint64_t deadline = child_clock_ns() + (uint64_t)timeout_s * 1000000000u;
+    uint64_t deadline = now_ns() + (uint64_t)timeout_s * 1000000000u;
     for (;;) {
-        uint64_t now = child_clock_ns();
+        uint64_t now = now_ns();
         if (now >= deadline) {
             kill(pid, SIGKILL);
             r->timed_out = 1;

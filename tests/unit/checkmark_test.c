@@ -49,6 +49,7 @@
 #include "gc/mark.h"
 #include "heap/span.h"
 #include "test.h"
+#include "util.h"
 #include "child.h"
 #include "tricolor.h"
 
@@ -147,13 +148,6 @@ static void *collector(void *arg)
     atomic_store(&collect_done, 1);
     tc_thread_detach();
     return NULL;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int victim_ok(struct cm_node *x)

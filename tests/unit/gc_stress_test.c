@@ -52,6 +52,7 @@
 
 #include "heap/heap_verify.h"
 #include "test.h"
+#include "util.h"
 #include "tricolor.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -128,21 +129,6 @@ static atomic_int stop;
 static atomic_int failures;
 static atomic_long live_estimate;
 static atomic_long stat_ops, stat_walks, stat_cas_fail, stat_new;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 static uint64_t mix(uint64_t x)
 {

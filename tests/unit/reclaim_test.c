@@ -48,6 +48,7 @@
 #include <time.h>
 
 #include "test.h"
+#include "util.h"
 #include "tricolor.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -67,21 +68,6 @@
 
 static uintptr_t hide(const void *p) { return (uintptr_t)p ^ HIDE; }
 static void *unhide(uintptr_t h) { return (void *)(h ^ HIDE); }
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Overwrites the stack below the caller with zeros, so no stale copy of
  * an address lies where the collector's frames will be scanned.  Not

@@ -51,6 +51,7 @@
 #include "gc/mark.h"
 #include "mutator/safepoint.h"
 #include "test.h"
+#include "util.h"
 #include "child.h"
 #include "tricolor.h"
 
@@ -68,21 +69,6 @@
 #define NOINLINE __attribute__((noinline))
 #define OBJ_MAGIC 0x0b1ec7ed5afe0b1eull
 #define CHILD_TIMEOUT (SANITIZED ? 120 : 40)
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 /* ---- Checks inside a child (the harness counters live in the parent) ---- */
 

@@ -40,6 +40,7 @@
 
 #include "gc/mark.h"
 #include "test.h"
+#include "util.h"
 #include "child.h"
 #include "tricolor.h"
 
@@ -63,21 +64,6 @@ struct node {
 };
 
 static const tc_type *node_type;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 static struct node *new_node(uint64_t id)
 {
