@@ -600,6 +600,7 @@ static void gc_fork_prepare(void)
     pthread_mutex_lock(&ctl.mu);
     while (ctl.started != ctl.done)
         pthread_cond_wait(&ctl.done_cv, &ctl.mu);
+    sweep_fork_prepare();
     locks_fork_prepare();
 }
 
@@ -608,6 +609,7 @@ static void gc_fork_parent(void)
     if (!ctl.running)
         return;
     locks_fork_parent();
+    sweep_fork_parent();
     pthread_mutex_unlock(&ctl.mu);
     runtime_wait_end(fork_self, fork_waited);
 }

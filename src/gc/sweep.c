@@ -38,9 +38,43 @@ static _Atomic int active_sweepers;
 
 #define CLOBBER_PATTERN 0xdeadbeefdeadbeefull
 
-void sweep_begin(void) { atomic_fetch_add(&active_sweepers, 1); }
+/* fork() must not copy a span in mid-sweep: it is off every list and
+ * half updated, and no thread of the child would finish it.  Sweepers
+ * announce themselves in active_sweepers and, while sweep_fork_gate is
+ * set, wait before starting; the fork handler sets the gate and then
+ * waits for the count to drain (a handshake on two seq_cst atomics).
+ * Sweepers are entered without runtime locks held, so the handler, which
+ * takes every lock only afterwards, cannot deadlock with them. */
+static _Atomic int sweep_fork_gate;
+
+void sweep_begin(void)
+{
+    for (;;) {
+        while (atomic_load(&sweep_fork_gate))
+            sched_yield();
+        atomic_fetch_add(&active_sweepers, 1);
+        if (!atomic_load(&sweep_fork_gate))
+            return;
+        atomic_fetch_sub(&active_sweepers, 1);
+    }
+}
+
 void sweep_end(void) { atomic_fetch_sub(&active_sweepers, 1); }
-void sweep_fork_child(void) { atomic_store(&active_sweepers, 0); }
+
+void sweep_fork_prepare(void)
+{
+    atomic_store(&sweep_fork_gate, 1);
+    while (atomic_load(&active_sweepers) != 0)
+        sched_yield();
+}
+
+void sweep_fork_parent(void) { atomic_store(&sweep_fork_gate, 0); }
+
+void sweep_fork_child(void)
+{
+    atomic_store(&active_sweepers, 0);
+    atomic_store(&sweep_fork_gate, 0);
+}
 
 void sweep_init(void)
 {

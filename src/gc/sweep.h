@@ -40,8 +40,10 @@ void sweep_finish(void);
 void sweep_begin(void);
 void sweep_end(void);
 
-/* In a fork() child: sweepers that were at work in other threads are gone
- * (the spans they held stay out of the lists). */
+/* fork(): prepare stops new sweeps and waits for those under way (call
+ * it holding no runtime lock), parent and child let sweeping go on. */
+void sweep_fork_prepare(void);
+void sweep_fork_parent(void);
 void sweep_fork_child(void);
 
 void sweep_init(void); /* tc_init: counters from zero */
