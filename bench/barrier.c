@@ -3,8 +3,14 @@
  *
  * Four loops store STORES pointers into a heap array of NSLOTS slots, each
  * store replacing one heap pointer by another (slot i % NSLOTS gets value
- * (i * 31 + 7) % NVALS; values are NVALS typed heap objects, so old and new
- * values are always heap pointers):
+ * (i * stride + 7) % NVALS; values are NVALS typed heap objects, so old and new
+ * values are always heap pointers).  The values were allocated one after
+ * another, 256 to a span, so with the default stride of 31 objects about
+ * eight stores in a row hit one span before the next: the flush's span memo
+ * (mark_pointers in gc/mark.c) misses about one value in eight.  --stride 1
+ * is the friendliest case (a miss every 256 stores); values scattered over
+ * a large heap would miss every time and gain nothing from the memo.
+ * Five loops:
  *
  *   plain       *slot = v                                collector idle
  *   tc_store    tc_store(slot, v), barrier off           collector idle
@@ -13,27 +19,32 @@
  *               calls tc__wb_slow, which shades all of it)
  *   unbuffered  mark_pointer(old), mark_pointer(v), store   while marking
  *               (shades both values on every store: the internal
- *               mark_pointer of gc/mark.h, as a barrier without a buffer)
+ *               mark_pointer of gc/mark.h, inline in the loop, with nothing
+ *               published: a lower bound for any barrier without a buffer)
+ *   per store   tc_store(slot, v) with a buffer of no room   while marking
+ *               (every store calls tc__wb_slow, which shades both values
+ *               and publishes them: the barrier tricolor would have
+ *               without a buffer, as checkptr mode runs it)
  *
  * "While marking" is staged without a real cycle racing the loops: with
  * collection off (gc_percent = -1, one mark worker at most), the program
  * sets gc_phase_now to GC_MARK and turns the barrier on (wbbuf_set_enabled),
- * runs the two loops, then restores GC_OFF and the barrier off, empties its
+ * runs the marking loops, then restores GC_OFF and the barrier off, empties its
  * barrier buffer and drains the grey objects it made (mark_drain).  The mark
  * bits it set stay set; no cycle runs afterwards.  An untimed pass of each
  * loop first marks every value, so the timed passes measure the steady
  * state: shading an object already marked returns early.  That is fair to
  * both variants, which shade the same values.
  *
- * Each loop is a separate function, never inlined or merged; an empty asm statement with
- * a memory clobber after each store keeps the compiler from merging or
- * vectorising the stores, the same way in every loop.  The four loops run
- * REPS times, interleaved; ns/store figures are medians, and each ratio is
- * the median of the per-repetition ratios of two loops run back to back.  Targets: tc_store
- * with the collector idle <= 1.2x a plain store; the buffered barrier
- * >= 3x cheaper than the unbuffered one while marking.
+ * Each loop is a separate function, never inlined or merged; an empty asm
+ * statement with a memory clobber after each store keeps the compiler from
+ * merging or vectorising the stores, the same way in every loop.  The
+ * loops run REPS times, interleaved; ns/store figures are medians, and each
+ * ratio is the median of the per-repetition ratios of loops run back to
+ * back.  Targets: tc_store with the collector idle <= 1.2x a plain store;
+ * the buffered barrier >= 3x cheaper than the per-store one while marking.
  *
- *   build/bench/barrier [--quick] [--stores N] [--reps N] [--callgrind]
+ *   build/bench/barrier [--quick] [--stores N] [--reps N] [--stride N] [--callgrind]
  *
  * --callgrind runs each loop once (no timing) for instruction counting:
  *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
@@ -58,6 +69,9 @@
 #define NSLOTS 4096        /* 32 KiB of slots: the stores hit L1 */
 #define NVALS 4096         /* distinct values: 128 KiB of objects */
 #define MAX_REPS 101
+
+/* Objects apart of values stored one after another (--stride). */
+static uint64_t stride = 31;
 
 struct value {
     struct value *next;    /* a pointer field: values are scanned objects */
@@ -85,16 +99,18 @@ static uint64_t now_ns(void)
 
 LOOP_FN static void loop_plain(void **slots, void *const *vals, uint64_t n)
 {
+    const uint64_t k = stride; /* a local: the asm clobber does not reload it */
     for (uint64_t i = 0; i < n; i++) {
-        slots[i % NSLOTS] = vals[(i * 31 + 7) % NVALS];
+        slots[i % NSLOTS] = vals[(i * k + 7) % NVALS];
         COMPILER_BARRIER();
     }
 }
 
 LOOP_FN static void loop_tc_store(void **slots, void *const *vals, uint64_t n)
 {
+    const uint64_t k = stride; /* a local: the asm clobber does not reload it */
     for (uint64_t i = 0; i < n; i++) {
-        tc_store(&slots[i % NSLOTS], vals[(i * 31 + 7) % NVALS]);
+        tc_store(&slots[i % NSLOTS], vals[(i * k + 7) % NVALS]);
         COMPILER_BARRIER();
     }
 }
@@ -103,8 +119,9 @@ LOOP_FN static void loop_tc_store(void **slots, void *const *vals, uint64_t n)
  * callgrind tell the barrier-on run from the barrier-off one. */
 LOOP_FN static void loop_buffered(void **slots, void *const *vals, uint64_t n)
 {
+    const uint64_t k = stride; /* a local: the asm clobber does not reload it */
     for (uint64_t i = 0; i < n; i++) {
-        tc_store(&slots[i % NSLOTS], vals[(i * 31 + 7) % NVALS]);
+        tc_store(&slots[i % NSLOTS], vals[(i * k + 7) % NVALS]);
         COMPILER_BARRIER();
     }
 }
@@ -115,8 +132,9 @@ LOOP_FN static void loop_buffered(void **slots, void *const *vals, uint64_t n)
  * have without a buffer (checkptr mode runs it this way). */
 LOOP_FN static void loop_perstore(void **slots, void *const *vals, uint64_t n)
 {
+    const uint64_t k = stride; /* a local: the asm clobber does not reload it */
     for (uint64_t i = 0; i < n; i++) {
-        tc_store(&slots[i % NSLOTS], vals[(i * 31 + 7) % NVALS]);
+        tc_store(&slots[i % NSLOTS], vals[(i * k + 7) % NVALS]);
         COMPILER_BARRIER();
     }
 }
@@ -127,9 +145,10 @@ LOOP_FN static void loop_perstore(void **slots, void *const *vals, uint64_t n)
 LOOP_FN static void loop_unbuffered(void **slots, void *const *vals, uint64_t n,
                                                       gcwork *gw)
 {
+    const uint64_t k = stride; /* a local: the asm clobber does not reload it */
     for (uint64_t i = 0; i < n; i++) {
         void **slot = &slots[i % NSLOTS];
-        void *v = vals[(i * 31 + 7) % NVALS];
+        void *v = vals[(i * k + 7) % NVALS];
         uintptr_t old = (uintptr_t)*slot;
         if (old >= 4096)
             mark_pointer(old, gw);
@@ -181,11 +200,12 @@ static double median(double *v, int n)
 static _Noreturn void usage(void)
 {
     fprintf(stderr,
-            "usage: barrier [--quick] [--stores N] [--reps N] [--callgrind]\n"
+            "usage: barrier [--quick] [--stores N] [--reps N] [--stride N] [--callgrind]\n"
             "  --stores N   stores per timed loop (1000..10^10; default 5000000, --quick 200000)\n"
             "  --reps N     repetitions; medians are reported (1..%d; default 21, --quick 3)\n"
+            "  --stride N   values stored one after another lie N objects apart (1..%d; default 31)\n"
             "  --callgrind  run each loop once, untimed, for instruction counting\n",
-            MAX_REPS);
+            MAX_REPS, NVALS - 1);
     exit(2);
 }
 
@@ -224,6 +244,8 @@ int main(int argc, char **argv)
             callgrind = 1;
         else if (strcmp(argv[i], "--stores") == 0)
             stores = parse_num(argv[++i], 1000, 10000000000LL);
+        else if (strcmp(argv[i], "--stride") == 0)
+            stride = (uint64_t)parse_num(argv[++i], 1, NVALS - 1);
         else if (strcmp(argv[i], "--reps") == 0)
             reps = parse_num(argv[++i], 1, MAX_REPS);
         else
@@ -343,8 +365,8 @@ int main(int argc, char **argv)
     }
 
     printf("# barrier: %lld stores per loop, %lld repetitions (median, min, max; ratios: median of\n"
-           "# per-repetition ratios), %d slots, %d values\n",
-           stores, reps, NSLOTS, NVALS);
+           "# per-repetition ratios), %d slots, %d values, stride %llu objects\n",
+           stores, reps, NSLOTS, NVALS, (unsigned long long)stride);
     printf("# each store replaces a heap pointer by another; while marking, every value is already\n"
            "# marked (steady state: shading returns early), the same values for both barriers\n\n");
     printf("| loop | collector | ns/store | min | max |\n|---|---|---:|---:|---:|\n");

@@ -32,6 +32,10 @@ extern _Atomic uint64_t mark_bytes_marked, mark_scan_work;
  * pointer.  Safe for any word (conservative scanning). */
 bool mark_pointer(uintptr_t p, gcwork *gw);
 
+/* mark_pointer for each of ptrs[0..n) (a flushed write-barrier buffer:
+ * old and new values alternate).  Same result, cheaper per pointer. */
+void mark_pointers(void *const *ptrs, size_t n, gcwork *gw);
+
 /* Scans [lo, hi) (8-byte aligned words) conservatively. */
 void mark_scan_block(uintptr_t lo, uintptr_t hi, gcwork *gw);
 

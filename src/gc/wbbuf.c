@@ -41,10 +41,9 @@ void wbbuf_set_enabled(int on)
 
 void wbbuf_flush(thread_ctx *t, gcwork *gw)
 {
-    if (atomic_load_explicit(&gc_phase_now, memory_order_relaxed) != GC_OFF) {
-        for (void **p = t->wb_entries; p < t->wb.next; p++)
-            if ((uintptr_t)*p >= 4096)
-                mark_pointer((uintptr_t)*p, gw);
+    if (t->wb.next != t->wb_entries &&
+        atomic_load_explicit(&gc_phase_now, memory_order_relaxed) != GC_OFF) {
+        mark_pointers(t->wb_entries, (size_t)(t->wb.next - t->wb_entries), gw);
     }
     thread_wbuf_reset(t);
 }
