@@ -140,6 +140,29 @@ TC_API int tc_root_remove(void *start); /* TC_EINVAL if not registered */
 
 TC_API void tc_collect(void);               /* a full cycle; returns when marking and sweeping are done */
 TC_API int  tc_set_gc_percent(int percent); /* returns the previous value */
+/* Soft limit on memory_total (see tc_stats), bytes; 0 turns it off.
+ * Returns the previous value; a negative argument only reads it. */
+TC_API int64_t tc_set_memory_limit(int64_t bytes);
+
+/* ---- Finalizers and weak references -------------------------------------- */
+
+/* After obj becomes unreachable, fn(obj, arg) runs once on the finalizer
+ * thread, with obj and everything it references kept alive until fn
+ * returns; they are freed in a later cycle unless fn made obj reachable
+ * again.  obj must be the start of a heap object (TC_EINVAL otherwise: an
+ * interior or foreign pointer); fn NULL removes obj's finalizer; setting a
+ * second one replaces the first.  If A references B and both have
+ * finalizers, A's runs first and B's in a later cycle; objects on a cycle
+ * of references through a finalizable object are never collected. */
+TC_API int tc_set_finalizer(void *obj, void (*fn)(void *obj, void *arg), void *arg);
+
+/* A weak handle for obj (a heap object, itself collected when unused);
+ * the same handle for the same object every time.  NULL for a foreign
+ * pointer or when out of memory. */
+TC_API void *tc_weak_new(void *obj);
+/* The handle's object while it is alive; NULL from the moment the
+ * collector found it unreachable.  Never a dangling pointer. */
+TC_API void *tc_weak_get(const void *weak);
 
 /* ---- Heap introspection ------------------------------------------------ */
 
@@ -159,6 +182,16 @@ typedef struct tc_stats {
     uint64_t pause_ns[256], pause_end_ns[256]; /* per cycle, circular: the latest at [(num_gc + 255) % 256] */
     uint32_t num_gc, num_forced_gc;
     double   gc_cpu_fraction;                  /* share of CPU time spent in GC since init */
+    /* Since the first release (tc_read_stats_sized gives older callers
+     * only the fields they know): */
+    uint64_t finalizers_queued, finalizers_run; /* cumulative: found unreachable; called */
+    uint64_t weak_handles;                     /* weak handles whose objects are alive */
+    uint64_t memory_limit;                     /* the soft limit in force; 0: none */
+    uint64_t memory_total;                     /* what the limit is compared with: all memory obtained from the OS minus what was given back */
+    uint64_t released_total;                   /* cumulative bytes given back to the OS */
+    uint64_t limiter_ns;                       /* cumulative time the GC CPU limiter held GC work back */
+    uint32_t limit_exceeded_cycles;            /* cycles that ended with memory_total above the limit */
+    uint32_t reserved_;
 } tc_stats;
 
 TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size);
