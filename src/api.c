@@ -18,8 +18,10 @@
 #include "heap/page_heap.h"
 #include "heap/size_class.h"
 #include "heap/type.h"
+#include "gc/finalizer.h"
 #include "gc/gc.h"
 #include "gc/roots.h"
+#include "gc/special.h"
 #include "gc/sweep.h"
 #include "gc/workbuf.h"
 #include "mutator/safepoint.h"
@@ -138,6 +140,7 @@ TC_API void tc_shutdown(void)
      * must not hold up a stop-the-world. */
     thread_ctx *self = tls_thread;
     bool waited = runtime_wait_begin(self);
+    finalizer_shutdown();
     gc_shutdown();
     runtime_wait_end(self, waited);
     if (self != NULL)
@@ -204,6 +207,9 @@ TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size)
     st.heap_released = ps.scav_pages * PAGE_SIZE;
     st.gc_sys = memstat_get(MEMSTAT_GC);
     st.other_sys = memstat_get(MEMSTAT_OTHER);
+    st.finalizers_queued = atomic_load(&finalizers_queued);
+    st.finalizers_run = atomic_load(&finalizers_run);
+    st.weak_handles = atomic_load(&specials_weak_live);
     st.sys = st.heap_sys + st.gc_sys + st.other_sys;
     memset(out, 0, out_size);
     memcpy(out, &st, out_size < sizeof st ? out_size : sizeof st);

@@ -65,7 +65,7 @@ void locks_fork_child(void)
 #define LOCK_HELD_MAX 16
 
 static const char *const rank_names[] = {
-    "none", "init", "threads", "roots", "mcentral", "heap", "types", "fixalloc", "persistent",
+    "none", "init", "threads", "roots", "specials", "finq", "mcentral", "heap", "types", "fixalloc", "persistent",
 };
 
 static __thread lock_rank held[LOCK_HELD_MAX];

@@ -9,6 +9,8 @@
  *   LOCK_RANK_INIT        api.c init_lock: tc_init / tc_shutdown
  *   LOCK_RANK_THREADS     mutator/thread.c registry.lock
  *   LOCK_RANK_ROOTS       gc/roots.c roots_lock (scanning a registered range)
+ *   LOCK_RANK_SPECIALS    gc/special.c specials_lock (every span's specials)
+ *   LOCK_RANK_FINQ        gc/finalizer.c the queue of finalizers to run
  *   LOCK_RANK_MCENTRAL    heap/mcentral.c, one per span class
  *   LOCK_RANK_HEAP        heap/page_heap.c heap.lock
  *   LOCK_RANK_TYPES       heap/type.c type_lock
@@ -31,6 +33,8 @@ typedef enum lock_rank {
     LOCK_RANK_INIT,
     LOCK_RANK_THREADS,
     LOCK_RANK_ROOTS,
+    LOCK_RANK_SPECIALS,
+    LOCK_RANK_FINQ,
     LOCK_RANK_MCENTRAL,
     LOCK_RANK_HEAP,
     LOCK_RANK_TYPES,

@@ -50,10 +50,13 @@
 #include "../heap/page_heap.h"
 #include "../mutator/safepoint.h"
 #include "../sys/sys.h"
+#include "finalizer.h"
 #include "mark.h"
 #include "pacer.h"
 #include "roots.h"
+#include "special.h"
 #include "sweep.h"
+#include "weak.h"
 #include "wbbuf.h"
 #include "tricolor.h"
 
@@ -460,6 +463,8 @@ static void gc_cycle(bool forced)
     uint64_t m0 = sys_nanotime();
     gcwork_dispose(&ctl_work); /* the roots' grey objects, for assists */
     roots += roots_scan_registered(&ctl_work);
+    roots += finq_mark_roots(&ctl_work);
+    roots += specials_mark_roots(&ctl_work);
     for (int attempt = 0;; attempt++) {
         if (stw)
             mark_drain(&ctl_work, -1);
@@ -602,12 +607,14 @@ static void gc_fork_prepare(void)
         pthread_cond_wait(&ctl.done_cv, &ctl.mu);
     sweep_fork_prepare();
     locks_fork_prepare();
+    finalizer_fork_prepare();
 }
 
 static void gc_fork_parent(void)
 {
     if (!ctl.running)
         return;
+    finalizer_fork_parent();
     locks_fork_parent();
     sweep_fork_parent();
     pthread_mutex_unlock(&ctl.mu);
@@ -622,6 +629,7 @@ static void gc_fork_child(void)
     if (!ctl.running)
         return;
     locks_fork_child();
+    finalizer_fork_child();
     pthread_mutex_init(&ctl.mu, NULL);
     pthread_cond_init(&ctl.cv, NULL);
     pthread_cond_init(&ctl.done_cv, NULL);
@@ -650,6 +658,10 @@ int gc_init(void)
         return TC_ENOMEM;
     roots_init();
     sweep_init();
+    specials_init();
+    finalizer_init();
+    if (weak_init() != 0)
+        return TC_ENOMEM;
     memset(&pacer_state, 0, sizeof pacer_state);
     pacer_state.gc_percent = options.gc_percent;
     pacer_commit(&pacer_state, 0, 0, 0, 0);

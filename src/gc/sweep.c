@@ -32,6 +32,7 @@
 #include "../heap/gcbits.h"
 #include "../heap/mcentral.h"
 #include "../heap/page_heap.h"
+#include "special.h"
 
 _Atomic uint64_t sweep_frees, sweep_freed_bytes, sweep_pages_swept, sweep_pages_freed;
 static _Atomic int active_sweepers;
@@ -96,6 +97,7 @@ bool sweep_span(span *s, bool keep)
     uint32_t sg = atomic_load_explicit(&heap.sweepgen, memory_order_acquire);
     CHECK(atomic_load(&s->sweepgen) == sg - 1);
     atomic_fetch_add_explicit(&sweep_pages_swept, s->npages, memory_order_relaxed);
+    specials_sweep(s); /* may revive objects with finalizers: before the bits are read */
     size_t words = bit_words(s->nelems);
     uint64_t *marks = s->mark_bits;
     size_t live = 0;
@@ -114,6 +116,7 @@ bool sweep_span(span *s, bool keep)
                     clobber(span_object_base(s, i), s->elemsize);
     }
     if (live == 0) {
+        CHECK(atomic_load_explicit(&s->specials, memory_order_relaxed) == NULL);
         atomic_fetch_add_explicit(&sweep_pages_freed, s->npages, memory_order_relaxed);
         heap_free_span(s);
         return false;
@@ -162,6 +165,38 @@ span *sweep_take(mcentral *c, bool partial_only)
             throw_addr("sweep: unswept list held a span in another sweep state", (void *)s->start);
     }
     return s;
+}
+
+void sweep_ensure(span *s)
+{
+    uint32_t sg = atomic_load_explicit(&heap.sweepgen, memory_order_acquire);
+    if (atomic_load_explicit(&s->sweepgen, memory_order_acquire) == sg - 2) {
+        mcentral *c = &central[s->spanclass];
+        unsigned u = sweep_unswept_index(sg);
+        bool mine = false;
+        sweep_begin();
+        lock_acquire(&c->lock);
+        uint32_t want = sg - 2;
+        if ((s->list == &c->partial[u] || s->list == &c->full[u]) &&
+            atomic_compare_exchange_strong(&s->sweepgen, &want, sg - 1)) {
+            span_list_remove(s->list, s);
+            mine = true;
+        }
+        lock_release(&c->lock);
+        if (mine)
+            sweep_span(s, false);
+        sweep_end();
+    }
+    /* Someone else's sweep (taken off its list, about to start, or under
+     * way): wait for it; sweeping a span is short. */
+    for (;;) {
+        uint32_t ssg = atomic_load_explicit(&s->sweepgen, memory_order_acquire);
+        if ((ssg != sg - 2 && ssg != sg - 1) ||
+            atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_IN_USE || /* freed */
+            atomic_load_explicit(&heap.sweepgen, memory_order_acquire) != sg)
+            break;
+        sched_yield();
+    }
 }
 
 static _Atomic unsigned sweep_class_hint;

@@ -29,6 +29,10 @@ bool sweep_span(span *s, bool keep);
 struct mcentral;
 span *sweep_take(struct mcentral *c, bool partial_only);
 
+/* Returns once s is swept for this cycle: sweeps it if no one has taken
+ * it yet, else waits for its sweeper (Go's ensureSwept). */
+void sweep_ensure(span *s);
+
 /* Sweeps one unswept span of any class; false when none was left. */
 bool sweep_one(void);
 

@@ -52,6 +52,7 @@ int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needz
     atomic_store_explicit(&s->freeindex_for_scan, 0, memory_order_relaxed);
     s->type_ids = NULL;
     atomic_store_explicit(&s->large_type, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->specials, NULL, memory_order_relaxed);
     /* Both maps from the current gcbits epoch, side by side. */
     uint64_t *bits = gcbits_alloc(2 * bit_words(s->nelems));
     if (bits == NULL)

@@ -81,6 +81,11 @@ typedef struct span {
     uint16_t *type_ids;
     /* The type of a large span's object (NULL: untyped).  atomic. */
     _Atomic(const struct tc_type *) large_type;
+    /* Off-heap records attached to objects of the span (finalizers, weak
+     * handles: gc/special.h), sorted by object index.  Under specials_lock;
+     * loaded without it (atomic) only to skip spans that have none.  NULL
+     * whenever the span is not in use. */
+    _Atomic(struct special *) specials;
 } span;
 
 /* Invariants (checked by span_verify): alloc_count = #{i < nelems : i <

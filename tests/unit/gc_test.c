@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "reach.h"
 #include "test.h"
 #include "tricolor.h"
 
@@ -173,13 +174,6 @@ __attribute__((noinline)) static uintptr_t hidden_object(void)
     return ~(uintptr_t)p;
 }
 
-/* Overwrites the stack below the caller, where stale copies of pointers
- * would keep objects alive under conservative scanning. */
-__attribute__((noinline)) static void scrub_stack(void)
-{
-    volatile char buf[16384];
-    memset((char *)buf, 0, sizeof buf);
-}
 
 static int clobber_child(void)
 {

@@ -47,6 +47,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "reach.h"
 #include "test.h"
 #include "util.h"
 #include "tricolor.h"
@@ -63,22 +64,7 @@
 #endif
 
 #define NOINLINE __attribute__((noinline))
-#define HIDE 0x5a5a5a5a5a5a5a5aull
 #define OBJ_MAGIC 0xfeedfacecafebeefull
-
-static uintptr_t hide(const void *p) { return (uintptr_t)p ^ HIDE; }
-static void *unhide(uintptr_t h) { return (void *)(h ^ HIDE); }
-
-/* Overwrites the stack below the caller with zeros, so no stale copy of
- * an address lies where the collector's frames will be scanned.  Not
- * instrumented: AddressSanitizer would leave redzones around the array,
- * right below the caller, unwritten. */
-__attribute__((no_sanitize("address"))) static NOINLINE void scrub_stack(void)
-{
-    volatile unsigned char junk[64 * 1024];
-    memset((void *)junk, 0, sizeof junk);
-    __asm__ volatile("" ::"r"(junk) : "memory");
-}
 
 static NOINLINE void collect_scrubbed(void)
 {
