@@ -198,6 +198,28 @@ TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size);
 TC_API void tc_read_stats(tc_stats *out);
 #define tc_read_stats(out) tc_read_stats_sized((out), sizeof(tc_stats))
 
+/* ---- Execution tracer (docs/trace-format.md) ------------------------------ */
+
+/* Starts tracing into off-heap buffers that a reader drains with
+ * tc_trace_read: its first chunk is the header, its last the footer, then
+ * NULL.  One reader at a time; each call recycles the chunk returned by
+ * the previous one.  tc_trace_stop returns once the reader has read
+ * everything (TC_ESTATE if no trace runs).  tc_trace_start_file runs the
+ * reader itself, writing to path (TC_EIO if it cannot be opened; then
+ * tc_trace_stop returns TC_EIO if a write failed).  TC_EBUSY while a trace
+ * runs.  TRICOLOR=trace=FILE traces from tc_init to exit. */
+TC_API int         tc_trace_start(void);
+TC_API int         tc_trace_stop(void);
+TC_API const void *tc_trace_read(size_t *len);
+TC_API int         tc_trace_start_file(const char *path);
+/* Annotations: tasks (may end on another thread), regions (nest on one
+ * thread) and log messages.  Cheap no-ops while not tracing. */
+TC_API uint64_t tc_trace_task_begin(const char *name);
+TC_API void     tc_trace_task_end(uint64_t task);
+TC_API void     tc_trace_region_begin(const char *name);
+TC_API void     tc_trace_region_end(const char *name);
+TC_API void     tc_trace_log(const char *category, const char *message);
+
 /* ---- Internals of the inline fast paths (not for direct use) -------------- */
 
 typedef struct tc__wbuf {

@@ -29,7 +29,12 @@
 #include "offheap/fixalloc.h"
 #include "offheap/persistent_alloc.h"
 #include "sys/sys.h"
+#include "trace/trace.h"
 #include "tricolor.h"
+
+/* api_trace.c */
+int  api_trace_init(void);
+void api_trace_shutdown(void);
 
 static lock_t init_lock = LOCK_INIT(LOCK_RANK_INIT);
 static int initialized;               /* under init_lock */
@@ -108,6 +113,7 @@ TC_API int tc_init_sized(const tc_options *opts, size_t opts_size)
     options = o;
     persistent_init();
     type_init();
+    trace_init();
     size_class_init();
     blockalloc_init();
     gcbits_init();
@@ -126,6 +132,12 @@ TC_API int tc_init_sized(const tc_options *opts, size_t opts_size)
         release_everything(); /* a failed tc_init leaves nothing behind */
     }
     lock_release(&init_lock);
+    if (rc == 0 && options.trace[0] != '\0') {
+        int trc = api_trace_init();
+        if (trc != 0)
+            fprintf(stderr, "tricolor: TRICOLOR=trace=%s: cannot trace to this file: %s\n", options.trace,
+                    tc_strerror(trc));
+    }
     return rc;
 }
 
@@ -139,6 +151,7 @@ TC_API void tc_shutdown(void)
     /* Stop the collector first; while it finishes a cycle this thread
      * must not hold up a stop-the-world. */
     thread_ctx *self = tls_thread;
+    api_trace_shutdown();
     bool waited = runtime_wait_begin(self);
     finalizer_shutdown();
     gc_shutdown();

@@ -65,8 +65,12 @@ void locks_fork_child(void)
 #define LOCK_HELD_MAX 16
 
 static const char *const rank_names[] = {
-    "none", "init", "threads", "roots", "specials", "finq", "mcentral", "heap", "types", "fixalloc", "persistent",
+    "none",     "init", "threads", "roots",    "specials",   "finq",          "mcentral",
+    "heap",     "types", "fixalloc", "persistent", "trace strings", "trace",
 };
+
+_Static_assert(sizeof rank_names / sizeof rank_names[0] == LOCK_RANK_TRACE + 1,
+               "a lock rank without a name");
 
 static __thread lock_rank held[LOCK_HELD_MAX];
 static __thread int nheld;

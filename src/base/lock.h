@@ -15,7 +15,9 @@
  *   LOCK_RANK_HEAP        heap/page_heap.c heap.lock
  *   LOCK_RANK_TYPES       heap/type.c type_lock
  *   LOCK_RANK_FIXALLOC    offheap/fixalloc.c, one per fixalloc
- *   LOCK_RANK_PERSISTENT  offheap/persistent_alloc.c, innermost
+ *   LOCK_RANK_PERSISTENT  offheap/persistent_alloc.c
+ *   LOCK_RANK_TRACE_STR   trace/trace.c the string table
+ *   LOCK_RANK_TRACE       trace/trace.c buffers and the reader, innermost
  *
  * At TC_DEBUG >= 1 (the sanitizer build) every acquisition is checked
  * against the ranks the thread holds, and a violation throws naming both
@@ -40,6 +42,8 @@ typedef enum lock_rank {
     LOCK_RANK_TYPES,
     LOCK_RANK_FIXALLOC,
     LOCK_RANK_PERSISTENT,
+    LOCK_RANK_TRACE_STR,
+    LOCK_RANK_TRACE,
 } lock_rank;
 
 typedef struct lock {

@@ -37,6 +37,7 @@
 #include "../mutator/safepoint.h"
 #include "../mutator/thread.h"
 #include "../offheap/fixalloc.h"
+#include "../trace/trace.h"
 #include "mark.h"
 #include "special.h"
 #include "tricolor.h"
@@ -176,6 +177,7 @@ static NOINLINE void run_entry(fin_entry *e)
 static void *finalizer_main(void *arg)
 {
     (void)arg;
+    trace_thread_name("finalizer");
     if (thread_attach() != 0)
         throw("the finalizer thread could not attach");
     thread_ctx *t = tls_thread;

@@ -50,6 +50,7 @@
 #include "../heap/page_heap.h"
 #include "../mutator/safepoint.h"
 #include "../sys/sys.h"
+#include "../trace/trace.h"
 #include "finalizer.h"
 #include "mark.h"
 #include "pacer.h"
@@ -170,6 +171,8 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
     if (t->assist_credit >= 0)
         return;
     uint64_t t0 = sys_nanotime();
+    int64_t assisted = 0;
+    TRACE_EV0(TRACE_EV_ASSIST_BEGIN);
     for (int round = 0; t->assist_credit < 0; round++) {
         if (atomic_load(&gc_phase_now) != GC_MARK) {
             t->assist_credit = 0;
@@ -195,6 +198,7 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
             t->cache.nopreempt--;
         }
         t->assist_credit += (int64_t)((double)done / ratio);
+        assisted += done;
         if (done >= work && under_goal)
             break; /* this call's share is paid */
         if (done < work && under_goal) {
@@ -211,6 +215,7 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
             runtime_wait_end(t, waited);
         }
     }
+    TRACE_EV1(TRACE_EV_ASSIST_END, (uint64_t)assisted);
     atomic_fetch_add_explicit(&assist_ns, sys_nanotime() - t0, memory_order_relaxed);
 }
 
@@ -328,6 +333,7 @@ static void *worker_main(void *arg)
 {
     (void)arg;
     gcwork gw = {0};
+    trace_thread_name("gc worker");
     /* (declared above for the fork child) */
     for (;;) {
         int phase = atomic_load(&gc_phase_now);
@@ -339,7 +345,9 @@ static void *worker_main(void *arg)
         }
         atomic_fetch_add(&workers.busy, 1);
         uint64_t c0 = sys_thread_cputime();
+        TRACE_EV0(TRACE_EV_MARK_WORKER_BEGIN);
         int64_t done = mark_drain(&gw, MARK_CHUNK);
+        TRACE_EV1(TRACE_EV_MARK_WORKER_END, (uint64_t)done);
         atomic_fetch_add_explicit(&bg_credit, done, memory_order_relaxed);
         gcwork_dispose(&gw);
         mark_flush_counters(&gw);
@@ -357,7 +365,9 @@ static void mark_concurrently(bool forced)
     double utilization = forced ? 1.0 : mark_utilization;
     for (;;) {
         uint64_t t0 = sys_nanotime();
+        TRACE_EV0(TRACE_EV_MARK_WORKER_BEGIN);
         int64_t done = mark_drain(&ctl_work, MARK_CHUNK);
+        TRACE_EV1(TRACE_EV_MARK_WORKER_END, (uint64_t)done);
         if (done == 0) {
             gcwork_dispose(&ctl_work);
             if (no_work_left())
@@ -423,6 +433,8 @@ static void gc_cycle(bool forced)
     bool stw = options.stop_the_world != 0;
     uint64_t c0 = sys_thread_cputime(), w0 = atomic_load(&workers.cpu_ns);
     uint64_t start = sys_nanotime();
+    uint32_t cycle_no = stats.num_gc + 1; /* the controller writes num_gc */
+    TRACE_EV2(TRACE_EV_GC_BEGIN, cycle_no, forced);
     sweep_finish();
     roots_find_globals();
     pthread_mutex_lock(&ctl.mu);
@@ -431,7 +443,10 @@ static void gc_cycle(bool forced)
 
     /* 1. Sweep termination and mark setup, world stopped. */
     uint64_t p0 = sys_nanotime();
+    TRACE_EV_STR(TRACE_EV_STW_BEGIN, "sweep termination");
     stw_start();
+    TRACE_EV_STR(TRACE_EV_PHASE, "sweep termination");
+    TRACE_EV1(TRACE_EV_HEAP_ALLOC, (uint64_t)atomic_load(&heap_live));
     gcbits_next_epoch();
     clear_page_marks();
     atomic_store(&mark_bytes_marked, 0);
@@ -452,6 +467,7 @@ static void gc_cycle(bool forced)
     if (!stw) {
         stw1 = sys_nanotime() - p0; /* the pause ends as the world is released */
         stw_end();
+        TRACE_EV0(TRACE_EV_STW_END);
         pthread_mutex_lock(&ctl.mu);
         record_pause(stw1, sys_walltime());
         ctl.marking++;
@@ -460,6 +476,7 @@ static void gc_cycle(bool forced)
     }
 
     /* 2. Marking. */
+    TRACE_EV_STR(TRACE_EV_PHASE, "mark");
     uint64_t m0 = sys_nanotime();
     gcwork_dispose(&ctl_work); /* the roots' grey objects, for assists */
     roots += roots_scan_registered(&ctl_work);
@@ -472,8 +489,11 @@ static void gc_cycle(bool forced)
             mark_concurrently(forced);
         /* 3. Mark termination. */
         uint64_t p1 = sys_nanotime();
-        if (!stw)
+        if (!stw) {
+            TRACE_EV_STR(TRACE_EV_STW_BEGIN, "mark termination");
             stw_start();
+        }
+        TRACE_EV_STR(TRACE_EV_PHASE, "mark termination");
         atomic_store(&gc_phase_now, GC_MARKTERM);
         flush_all_threads();
         if (!no_work_left()) {
@@ -487,6 +507,8 @@ static void gc_cycle(bool forced)
                 atomic_store(&gc_phase_now, GC_MARK);
                 uint64_t again = sys_nanotime() - p1;
                 stw_end();
+                TRACE_EV0(TRACE_EV_STW_END);
+                TRACE_EV_STR(TRACE_EV_PHASE, "mark");
                 pthread_mutex_lock(&ctl.mu);
                 record_pause(again, sys_walltime());
                 pthread_mutex_unlock(&ctl.mu);
@@ -515,6 +537,10 @@ static void gc_cycle(bool forced)
         uint64_t end_wall = sys_walltime();
         stw2 = sys_nanotime() - (stw ? p0 : p1);
         stw_end();
+        TRACE_EV0(TRACE_EV_STW_END);
+        TRACE_EV1(TRACE_EV_HEAP_GOAL, pacer_state.goal);
+        TRACE_EV1(TRACE_EV_HEAP_ALLOC, marked);
+        TRACE_EV_STR(TRACE_EV_PHASE, "sweep");
         pthread_mutex_lock(&ctl.mu);
         stats.next_gc = pacer_state.goal;
         if (stw) {
@@ -530,6 +556,8 @@ static void gc_cycle(bool forced)
 
         /* 4. Sweep. */
         sweep_finish();
+        TRACE_EV_STR(TRACE_EV_PHASE, "off");
+        TRACE_EV1(TRACE_EV_GC_END, cycle_no);
         uint64_t cpu = sys_thread_cputime() - c0 + (atomic_load(&workers.cpu_ns) - w0);
         pthread_mutex_lock(&ctl.mu);
         stats.gc_cpu_ns += cpu;
@@ -556,6 +584,7 @@ static void gc_cycle(bool forced)
 static void *controller_main(void *arg)
 {
     (void)arg;
+    trace_thread_name("gc controller");
     for (;;) {
         pthread_mutex_lock(&ctl.mu);
         while (!ctl.stop && !ctl.want)
@@ -630,6 +659,7 @@ static void gc_fork_child(void)
         return;
     locks_fork_child();
     finalizer_fork_child();
+    trace_fork_child();
     pthread_mutex_init(&ctl.mu, NULL);
     pthread_cond_init(&ctl.cv, NULL);
     pthread_cond_init(&ctl.done_cv, NULL);

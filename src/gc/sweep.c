@@ -33,6 +33,7 @@
 #include "../heap/mcentral.h"
 #include "../heap/page_heap.h"
 #include "special.h"
+#include "../trace/trace.h"
 
 _Atomic uint64_t sweep_frees, sweep_freed_bytes, sweep_pages_swept, sweep_pages_freed;
 static _Atomic int active_sweepers;
@@ -48,6 +49,11 @@ static _Atomic int active_sweepers;
  * takes every lock only afterwards, cannot deadlock with them. */
 static _Atomic int sweep_fork_gate;
 
+/* Tracing: a sweeper section shows as SWEEP_BEGIN..SWEEP_END only if it
+ * swept something (the begin is written at its first span, as Go does). */
+static __thread int trace_sweeping;
+static __thread uint64_t trace_swept, trace_freed;
+
 void sweep_begin(void)
 {
     for (;;) {
@@ -60,7 +66,14 @@ void sweep_begin(void)
     }
 }
 
-void sweep_end(void) { atomic_fetch_sub(&active_sweepers, 1); }
+void sweep_end(void)
+{
+    if (trace_sweeping) {
+        trace_sweeping = 0;
+        TRACE_EV2(TRACE_EV_SWEEP_END, trace_swept, trace_freed);
+    }
+    atomic_fetch_sub(&active_sweepers, 1);
+}
 
 void sweep_fork_prepare(void)
 {
@@ -97,6 +110,14 @@ bool sweep_span(span *s, bool keep)
     uint32_t sg = atomic_load_explicit(&heap.sweepgen, memory_order_acquire);
     CHECK(atomic_load(&s->sweepgen) == sg - 1);
     atomic_fetch_add_explicit(&sweep_pages_swept, s->npages, memory_order_relaxed);
+    if (TRACE_ON()) {
+        if (!trace_sweeping) {
+            trace_sweeping = 1;
+            trace_swept = trace_freed = 0;
+            TRACE_EV0(TRACE_EV_SWEEP_BEGIN);
+        }
+        trace_swept += s->npages;
+    }
     specials_sweep(s); /* may revive objects with finalizers: before the bits are read */
     size_t words = bit_words(s->nelems);
     uint64_t *marks = s->mark_bits;
@@ -118,6 +139,7 @@ bool sweep_span(span *s, bool keep)
     if (live == 0) {
         CHECK(atomic_load_explicit(&s->specials, memory_order_relaxed) == NULL);
         atomic_fetch_add_explicit(&sweep_pages_freed, s->npages, memory_order_relaxed);
+        trace_freed += s->npages;
         heap_free_span(s);
         return false;
     }

@@ -44,6 +44,7 @@
 #include "../base/options.h"
 #include "../base/throw.h"
 #include "../sys/sys.h"
+#include "../trace/trace.h"
 
 #define STW_SUSPEND_NS 1000000u   /* a thread gets this long to reach a safepoint */
 #define STW_RESIGNAL_NS 200000u   /* a thread that declined is signalled again after this */
@@ -153,6 +154,7 @@ TC_API void tc_safepoint(void)
 
 NOINLINE void safepoint_blocking_enter(thread_ctx *t)
 {
+    TRACE_EV0(TRACE_EV_BLOCKING_BEGIN);
     __builtin_unwind_init(); /* callee-saved registers to this frame */
     blocking_inner(t, (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *), true);
     NO_TAIL_CALL();
@@ -163,11 +165,12 @@ void safepoint_blocking_exit(thread_ctx *t)
     for (;;) {
         atomic_store(&t->state, THREAD_RUNNING);
         if (!stw_requested())
-            return;
+            break;
         uint32_t e = atomic_load(&world_epoch);
         atomic_store(&t->state, THREAD_BLOCKING);
         wait_for_restart(e);
     }
+    TRACE_EV0(TRACE_EV_BLOCKING_END);
 }
 
 bool runtime_wait_begin(thread_ctx *t)

@@ -28,6 +28,7 @@
 #include "../base/throw.h"
 #include "../offheap/fixalloc.h"
 #include "../sys/sys.h"
+#include "../trace/trace.h"
 #include "safepoint.h"
 #include "tricolor.h"
 
@@ -123,6 +124,8 @@ int thread_attach(void)
     tc__wbuf_cur = &t->wb;
     lock_release(&registry.lock);
     pthread_setspecific(thread_key, t);
+    trace_thread_begin();
+    TRACE_EV0(TRACE_EV_THREAD_ATTACH);
     return 0;
 }
 
@@ -139,6 +142,8 @@ void thread_detach(void)
     t->cache.nopreempt--;
     /* From here on the thread touches nothing the collector scans. */
     safepoint_blocking_enter(t);
+    TRACE_EV0(TRACE_EV_THREAD_DETACH);
+    trace_thread_end();
     lock_acquire(&registry.lock);
     if (t->prev != NULL)
         t->prev->next = t->next;
