@@ -241,6 +241,8 @@ static void gc_wait_for_marking(thread_ctx *t)
 void gc_on_alloc(thread_ctx *t, int64_t bytes)
 {
     int64_t live = atomic_fetch_add_explicit(&heap_live, bytes, memory_order_relaxed) + bytes;
+    if (TRACE_ON())
+        trace_heap_sample(live > 0 ? (uint64_t)live : 0);
     int phase = atomic_load_explicit(&gc_phase_now, memory_order_relaxed);
     if (phase == GC_MARK && t != NULL && !options.stop_the_world) {
         gc_assist(t, bytes);
