@@ -66,10 +66,10 @@ void locks_fork_child(void)
 
 static const char *const rank_names[] = {
     "none",     "init", "threads", "roots",    "specials",   "finq",          "mcentral",
-    "heap",     "types", "fixalloc", "persistent", "trace strings", "trace",
+    "heap",     "types", "fixalloc", "persistent", "trace", "trace strings",
 };
 
-_Static_assert(sizeof rank_names / sizeof rank_names[0] == LOCK_RANK_TRACE + 1,
+_Static_assert(sizeof rank_names / sizeof rank_names[0] == LOCK_RANK_TRACE_STR + 1,
                "a lock rank without a name");
 
 static __thread lock_rank held[LOCK_HELD_MAX];

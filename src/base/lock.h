@@ -16,8 +16,8 @@
  *   LOCK_RANK_TYPES       heap/type.c type_lock
  *   LOCK_RANK_FIXALLOC    offheap/fixalloc.c, one per fixalloc
  *   LOCK_RANK_PERSISTENT  offheap/persistent_alloc.c
- *   LOCK_RANK_TRACE_STR   trace/trace.c the string table
- *   LOCK_RANK_TRACE       trace/trace.c buffers and the reader, innermost
+ *   LOCK_RANK_TRACE       trace/trace.c buffers and the reader
+ *   LOCK_RANK_TRACE_STR   trace/trace.c the string table, innermost
  *
  * At TC_DEBUG >= 1 (the sanitizer build) every acquisition is checked
  * against the ranks the thread holds, and a violation throws naming both
@@ -42,8 +42,8 @@ typedef enum lock_rank {
     LOCK_RANK_TYPES,
     LOCK_RANK_FIXALLOC,
     LOCK_RANK_PERSISTENT,
-    LOCK_RANK_TRACE_STR,
     LOCK_RANK_TRACE,
+    LOCK_RANK_TRACE_STR,
 } lock_rank;
 
 typedef struct lock {

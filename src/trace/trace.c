@@ -31,9 +31,10 @@
  * Strings are interned once per trace in a table off the GC heap; event
  * arguments refer to them by id.
  *
- * Locking: trace_lock (LOCK_RANK_TRACE, innermost) guards the queue, the
- * empty stack, the shared buffer, the thread list and the reader's state;
- * str_lock (LOCK_RANK_TRACE_STR, just outside it) guards the string table.
+ * Locking: trace_lock (LOCK_RANK_TRACE) guards the queue, the empty stack,
+ * the shared buffer, the thread list and the reader's state; str_lock
+ * (LOCK_RANK_TRACE_STR, innermost: interning happens under trace_lock when
+ * the shared buffer is written) guards the string table.
  */
 #include "trace.h"
 
