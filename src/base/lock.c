@@ -40,7 +40,11 @@ void lock_register(lock_t *l)
 void locks_fork_prepare(void)
 {
     pthread_mutex_lock(&all_locks_mu);
-    for (int r = LOCK_RANK_INIT; r <= LOCK_RANK_PERSISTENT; r++)
+    int max = LOCK_RANK_NONE;
+    for (int i = 0; i < nlocks; i++)
+        if ((int)all_locks[i]->rank > max)
+            max = (int)all_locks[i]->rank;
+    for (int r = LOCK_RANK_INIT; r <= max; r++)
         for (int i = 0; i < nlocks; i++)
             if ((int)all_locks[i]->rank == r)
                 pthread_mutex_lock(&all_locks[i]->mu);
