@@ -312,7 +312,7 @@ static void emit(uint8_t type, int nargs, const uint64_t *args, const char *byte
         if (atomic_exchange(&ts->busy, 1) != 0)
             throw("trace: event written while this thread was already writing one (a signal handler?)");
         locks_held++; /* no suspension inside an event */
-        if (atomic_load(&trace_on))
+        if (__atomic_load_n(&trace_on, __ATOMIC_SEQ_CST))
             write_event(&ts->buf, false, type, nargs, args, bytes, blen);
         locks_held--;
         atomic_store(&ts->busy, 0);
@@ -322,7 +322,7 @@ static void emit(uint8_t type, int nargs, const uint64_t *args, const char *byte
         throw("trace: event written while this thread was already writing one (a signal handler?)");
     tls_in_shared = 1;
     lock_acquire(&trace_lock);
-    if (atomic_load(&trace_on))
+    if (__atomic_load_n(&trace_on, __ATOMIC_SEQ_CST))
         write_event(&shared_buf, true, type, nargs, args, bytes, blen);
     lock_release(&trace_lock);
     tls_in_shared = 0;
@@ -429,7 +429,7 @@ void trace_fork_child(void)
     /* The child has none of the parent's other threads, nor its reader:
      * the trace (if any) ends here without a footer, and its buffers are
      * left to the parent.  This thread keeps its state, emptied. */
-    atomic_store(&trace_on, 0);
+    __atomic_store_n(&trace_on, 0, __ATOMIC_SEQ_CST);
     all_states = NULL;
     empty_stack = full_head = full_tail = shared_buf = NULL;
     reading = NULL;
@@ -507,14 +507,14 @@ int trace_start(void)
     start_ns = sys_nanotime();
     start_wall = sys_walltime();
     atomic_store(&last_heap_sample, 0);
-    atomic_store(&trace_on, 1);
+    __atomic_store_n(&trace_on, 1, __ATOMIC_SEQ_CST);
     lock_release(&trace_lock);
     return 0;
 }
 
 void trace_stop(void)
 {
-    atomic_store(&trace_on, 0);
+    __atomic_store_n(&trace_on, 0, __ATOMIC_SEQ_CST);
     lock_acquire(&trace_lock);
     duration = sys_nanotime() - start_ns;
     /* A writer that set busy before trace_on went clear finishes its event
