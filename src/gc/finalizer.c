@@ -148,6 +148,15 @@ size_t finq_mark_roots(gcwork *gw)
     return n * sizeof(fin_entry);
 }
 
+void finq_for_each(void (*fn)(void (*fin)(void *, void *), void *obj, void *arg, void *ctx), void *ctx)
+{
+    lock_acquire(&finq_lock);
+    for (fin_block *b = q_first; b != NULL; b = b->next)
+        for (uint32_t i = b->head; i < b->tail; i++)
+            fn(b->e[i].fn, b->e[i].obj, b->e[i].arg, ctx);
+    lock_release(&finq_lock);
+}
+
 /* Takes the next entry into *e, shading it if the collector marks.  With
  * preemption off, so that the phase cannot change in between. */
 static bool take_entry(thread_ctx *t, fin_entry *e)

@@ -30,4 +30,9 @@ void finq_push(void (*fn)(void *, void *), void *obj, void *arg);
  * of queue scanned. */
 size_t finq_mark_roots(gcwork *gw);
 
+/* Calls fn(fin, obj, arg, ctx) for every queued entry, oldest first,
+ * holding finq_lock (fn takes no lock of rank LOCK_RANK_FINQ or lower).
+ * For observers (heap dumps). */
+void finq_for_each(void (*fn)(void (*fin)(void *, void *), void *obj, void *arg, void *ctx), void *ctx);
+
 #endif

@@ -167,6 +167,16 @@ void roots_for_each_global(void (*fn)(uintptr_t, uintptr_t, const char *, void *
     lock_release(&roots_lock);
 }
 
+void roots_for_each_range(void (*fn)(root_range_kind, uintptr_t, uintptr_t, void *), void *arg)
+{
+    lock_acquire(&roots_lock);
+    for (size_t i = 0; i < nglobals; i++)
+        fn(ROOT_RANGE_GLOBAL, globals[i].lo, globals[i].hi, arg);
+    for (size_t i = 0; i < nregistered; i++)
+        fn(ROOT_RANGE_REGISTERED, registered[i].lo, registered[i].hi, arg);
+    lock_release(&roots_lock);
+}
+
 /* Shades what a range holds when it is registered while marking runs. */
 void gc_root_added(uintptr_t lo, uintptr_t hi);
 

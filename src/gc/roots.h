@@ -33,4 +33,11 @@ bool roots_contains(uintptr_t p);
  * (checkmark). */
 void roots_for_each_global(void (*fn)(uintptr_t lo, uintptr_t hi, const char *what, void *arg), void *arg);
 
+/* Calls fn(kind, lo, hi, arg) for each global segment, then each
+ * registered range, all under roots_lock (fn takes no lock of rank
+ * LOCK_RANK_ROOTS or lower).  For heap dumps. */
+typedef enum root_range_kind { ROOT_RANGE_GLOBAL, ROOT_RANGE_REGISTERED } root_range_kind;
+void roots_for_each_range(void (*fn)(root_range_kind kind, uintptr_t lo, uintptr_t hi, void *arg),
+                          void *arg);
+
 #endif

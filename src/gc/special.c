@@ -140,6 +140,24 @@ size_t specials_mark_roots(gcwork *gw)
     return scanned;
 }
 
+void specials_for_each(void (*fn)(span *s, const special *sp, void *arg), void *arg)
+{
+    size_t n;
+    span *const *all = allspans_begin_read(&n);
+    for (size_t k = 0; k < n; k++) {
+        span *s = all[k];
+        if (atomic_load_explicit(&s->specials, memory_order_acquire) == NULL)
+            continue;
+        lock_acquire(&specials_lock);
+        if (atomic_load_explicit(&s->state, memory_order_acquire) == SPAN_IN_USE)
+            for (special *sp = atomic_load_explicit(&s->specials, memory_order_relaxed); sp != NULL;
+                 sp = sp->next)
+                fn(s, sp, arg);
+        lock_release(&specials_lock);
+    }
+    allspans_end_read();
+}
+
 void specials_sweep(span *s)
 {
     if (atomic_load_explicit(&s->specials, memory_order_acquire) == NULL)

@@ -66,4 +66,10 @@ void special_mark_finalizer(uintptr_t base, span *s, void *arg, gcwork *gw);
  * Called by the span's sweeper. */
 void specials_sweep(span *s);
 
+/* Calls fn(s, sp, arg) for every record of every in-use span, holding
+ * specials_lock around each span's list: fn reads the record, takes no
+ * lock of rank LOCK_RANK_SPECIALS or lower and allocates nothing in the GC
+ * heap.  For observers (heap dumps). */
+void specials_for_each(void (*fn)(span *s, const special *sp, void *arg), void *arg);
+
 #endif
