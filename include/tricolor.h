@@ -170,6 +170,17 @@ TC_API void *tc_weak_get(const void *weak);
  * while the walk runs may or may not be visited. */
 TC_API void tc_heap_walk(void (*fn)(void *obj, size_t size, const tc_type *t, void *arg), void *arg);
 
+/* Writes a heap dump to fd (docs/heapdump-format.md; read it with
+ * tricolor-heapdump): every object with its size, type name and outgoing
+ * pointers, the roots by kind (thread stacks and registers, global data,
+ * tc_root_add ranges), finalizers, weak handles and the statistics.  The
+ * snapshot is taken with the world stopped after sweeping finished; dead
+ * objects not yet collected are included (tc_collect first for live ones
+ * only).  Returns 0, TC_EIO if a write failed, TC_ESTATE from a thread
+ * that is not attached (or inside tc_blocking_begin), TC_EINVAL for a
+ * negative fd, TC_ENOMEM. */
+TC_API int tc_heap_dump(int fd);
+
 /* ---- Statistics -------------------------------------------------------- */
 
 typedef struct tc_stats {
