@@ -125,7 +125,7 @@ test-asan:
 # die_after_fork=0: its fork child starts the collector thread again.
 TSAN_TESTS := threads_test mcache_test stats_test object_test allspans_test \
               gc_stress_test wbbuf_test checkmark_test safepoint_test \
-              finalizer_test weak_test trace_test
+              finalizer_test weak_test limiter_test scavenger_test trace_test
 test-tsan:
 	$(MAKE) BUILD=build-tsan OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" $(TSAN_TESTS:%=build-tsan/tests/%)
 	@set -e; for t in $(TSAN_TESTS); do \

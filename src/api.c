@@ -20,6 +20,8 @@
 #include "heap/type.h"
 #include "gc/finalizer.h"
 #include "gc/gc.h"
+#include "gc/memlimit.h"
+#include "gc/pacer.h"
 #include "gc/roots.h"
 #include "gc/special.h"
 #include "gc/sweep.h"
@@ -204,7 +206,7 @@ TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size)
     st.frees = frees;
     st.heap_alloc = bytes - freed;
     st.heap_objects = mallocs - frees;
-    st.next_gc = g.next_gc;
+    st.next_gc = atomic_load_explicit(&pacer_state.goal, memory_order_relaxed); /* moves with the memory limit */
     st.last_gc_ns = g.last_gc_ns;
     st.pause_total_ns = g.pause_total_ns;
     st.pause_max_ns = g.pause_max_ns;
@@ -223,6 +225,7 @@ TC_API void tc_read_stats_sized(tc_stats *out, size_t out_size)
     st.finalizers_queued = atomic_load(&finalizers_queued);
     st.finalizers_run = atomic_load(&finalizers_run);
     st.weak_handles = atomic_load(&specials_weak_live);
+    memlimit_read_stats(&st);
     st.sys = st.heap_sys + st.gc_sys + st.other_sys;
     memset(out, 0, out_size);
     memcpy(out, &st, out_size < sizeof st ? out_size : sizeof st);

@@ -30,6 +30,7 @@ run bench_alloc_smoke "$BUILD/bench/alloc" --quick
 run bench_page_heap_smoke "$BUILD/bench/page_heap" --quick
 run bench_gc_pause_smoke "$BUILD/bench/gc_pause" --quick
 run bench_barrier_smoke "$BUILD/bench/barrier" --quick
+run bench_memlimit_smoke "$BUILD/bench/memlimit" --quick
 run bench_trace_overhead_smoke "$BUILD/bench/trace_overhead" --quick
 echo
 [ -n "$failed_names" ] && echo "failed:$failed_names"

@@ -69,8 +69,8 @@ void locks_fork_child(void)
 #define LOCK_HELD_MAX 16
 
 static const char *const rank_names[] = {
-    "none",     "init", "threads", "roots",    "specials",   "finq",          "mcentral",
-    "heap",     "types", "fixalloc", "persistent", "trace", "trace strings",
+    "none",  "init",  "threads",  "roots",      "specials",      "finq",  "pacer", "mcentral",
+    "scavenge", "heap", "types", "fixalloc", "persistent", "trace", "trace strings",
 };
 
 _Static_assert(sizeof rank_names / sizeof rank_names[0] == LOCK_RANK_TRACE_STR + 1,

@@ -11,7 +11,9 @@
  *   LOCK_RANK_ROOTS       gc/roots.c roots_lock (scanning a registered range)
  *   LOCK_RANK_SPECIALS    gc/special.c specials_lock (every span's specials)
  *   LOCK_RANK_FINQ        gc/finalizer.c the queue of finalizers to run
+ *   LOCK_RANK_PACER       gc/pacer.c pacer_lock (writers of the heap goal and trigger)
  *   LOCK_RANK_MCENTRAL    heap/mcentral.c, one per span class
+ *   LOCK_RANK_SCAVENGE    heap/scavenge.c scav_lock (one step of returning pages to the OS)
  *   LOCK_RANK_HEAP        heap/page_heap.c heap.lock
  *   LOCK_RANK_TYPES       heap/type.c type_lock
  *   LOCK_RANK_FIXALLOC    offheap/fixalloc.c, one per fixalloc
@@ -37,7 +39,9 @@ typedef enum lock_rank {
     LOCK_RANK_ROOTS,
     LOCK_RANK_SPECIALS,
     LOCK_RANK_FINQ,
+    LOCK_RANK_PACER,
     LOCK_RANK_MCENTRAL,
+    LOCK_RANK_SCAVENGE,
     LOCK_RANK_HEAP,
     LOCK_RANK_TYPES,
     LOCK_RANK_FIXALLOC,

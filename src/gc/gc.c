@@ -52,9 +52,12 @@
 #include "../sys/sys.h"
 #include "../trace/trace.h"
 #include "finalizer.h"
+#include "limiter.h"
 #include "mark.h"
+#include "memlimit.h"
 #include "pacer.h"
 #include "roots.h"
+#include "scavenger.h"
 #include "special.h"
 #include "sweep.h"
 #include "weak.h"
@@ -88,6 +91,7 @@ static gc_stats stats;              /* under ctl.mu for readers; the controller 
  * bgScanCredit).  atomic. */
 static _Atomic int64_t bg_credit;
 static _Atomic uint64_t assist_ns;  /* time mutators spent assisting */
+static _Atomic uint64_t alloc_wait_ns; /* time allocations waited for a cycle to start */
 static gcwork ctl_work;             /* the controller's grey objects */
 static _Atomic uint64_t stress_count;
 
@@ -170,6 +174,13 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
     t->assist_credit -= bytes;
     if (t->assist_credit >= 0)
         return;
+    t->cache.nopreempt++; /* no stop while holding the limiter */
+    limiter_tick(false);
+    t->cache.nopreempt--;
+    if (limiter_on()) {
+        t->assist_credit = 0; /* the GC has its share of the CPU: no assist */
+        return;
+    }
     uint64_t t0 = sys_nanotime();
     int64_t assisted = 0;
     TRACE_EV0(TRACE_EV_ASSIST_BEGIN);
@@ -224,6 +235,7 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
  * CPU otherwise (Go's allocating goroutine starts the cycle itself). */
 static void gc_wait_for_marking(thread_ctx *t)
 {
+    uint64_t t0 = sys_nanotime();
     bool waited = runtime_wait_begin(t);
     pthread_mutex_lock(&ctl.mu);
     uint32_t target = ctl.marking + 1;
@@ -236,6 +248,32 @@ static void gc_wait_for_marking(thread_ctx *t)
         pthread_cond_wait(&ctl.done_cv, &ctl.mu);
     pthread_mutex_unlock(&ctl.mu);
     runtime_wait_end(t, waited);
+    atomic_fetch_add_explicit(&alloc_wait_ns, sys_nanotime() - t0, memory_order_relaxed);
+}
+
+/* Under a memory limit, an allocating thread past the heap goal while a
+ * cycle marks waits for marking to end (unless the CPU limiter limits):
+ * assists pay in scan work, and a heap of pointer-free objects has so
+ * little of it that they would let the heap run past the limit. */
+static void gc_wait_for_mark_end(thread_ctx *t)
+{
+    uint64_t t0 = sys_nanotime();
+    bool waited = runtime_wait_begin(t);
+    while (atomic_load(&gc_phase_now) == GC_MARK && memlimit_over_goal(atomic_load(&heap_live)))
+        nanosleep(&(struct timespec){0, 50000}, NULL);
+    runtime_wait_end(t, waited);
+    atomic_fetch_add_explicit(&alloc_wait_ns, sys_nanotime() - t0, memory_order_relaxed);
+}
+
+uint64_t gc_mutator_gc_ns(void)
+{
+    return atomic_load_explicit(&assist_ns, memory_order_relaxed) +
+           atomic_load_explicit(&alloc_wait_ns, memory_order_relaxed);
+}
+
+uint64_t gc_workers_cpu_ns(void)
+{
+    return atomic_load_explicit(&workers.cpu_ns, memory_order_relaxed);
 }
 
 void gc_on_alloc(thread_ctx *t, int64_t bytes)
@@ -246,9 +284,11 @@ void gc_on_alloc(thread_ctx *t, int64_t bytes)
     int phase = atomic_load_explicit(&gc_phase_now, memory_order_relaxed);
     if (phase == GC_MARK && t != NULL && !options.stop_the_world) {
         gc_assist(t, bytes);
-    } else if (phase == GC_OFF && pacer_should_start(&pacer_state, live)) {
+        if (memlimit_over_goal(live))
+            gc_wait_for_mark_end(t);
+    } else if (phase == GC_OFF && memlimit_should_start(live)) {
         gc_request_async();
-        if (t != NULL && (uint64_t)live > pacer_state.goal)
+        if (t != NULL && (uint64_t)live > pacer_state.goal && !limiter_on())
             gc_wait_for_marking(t);
     }
 }
@@ -379,6 +419,8 @@ static void mark_concurrently(bool forced)
             continue;
         }
         atomic_fetch_add_explicit(&bg_credit, done, memory_order_relaxed);
+        limiter_tick(true);
+        memlimit_tick();
         double ratio = pacer_assist_ratio(&pacer_state, atomic_load(&mark_scan_work) + ctl_work.scan_work,
                                           atomic_load(&heap_live));
         atomic_store_explicit(&assist_ratio, ratio, memory_order_relaxed);
@@ -447,6 +489,7 @@ static void gc_cycle(bool forced)
     uint64_t p0 = sys_nanotime();
     TRACE_EV_STR(TRACE_EV_STW_BEGIN, "sweep termination");
     stw_start();
+    uint64_t stopped0 = sys_nanotime(); /* the world is stopped from here (the CPU limiter's pause) */
     TRACE_EV_STR(TRACE_EV_PHASE, "sweep termination");
     TRACE_EV1(TRACE_EV_HEAP_ALLOC, (uint64_t)atomic_load(&heap_live));
     gcbits_next_epoch();
@@ -467,6 +510,7 @@ static void gc_cycle(bool forced)
     /* ctl.mu is never taken with the world stopped (fork handling takes
      * it before every runtime lock). */
     if (!stw) {
+        limiter_cycle_stw(stopped0, true);
         stw1 = sys_nanotime() - p0; /* the pause ends as the world is released */
         stw_end();
         TRACE_EV0(TRACE_EV_STW_END);
@@ -495,6 +539,7 @@ static void gc_cycle(bool forced)
             TRACE_EV_STR(TRACE_EV_STW_BEGIN, "mark termination");
             stw_start();
         }
+        uint64_t stopped1 = stw ? stopped0 : sys_nanotime();
         TRACE_EV_STR(TRACE_EV_PHASE, "mark termination");
         atomic_store(&gc_phase_now, GC_MARKTERM);
         flush_all_threads();
@@ -533,9 +578,15 @@ static void gc_cycle(bool forced)
         atomic_fetch_add(&heap.sweepgen, 2);
         atomic_store(&heap_live, (int64_t)marked);
         uint64_t mark_alloc = live_end > live_before ? (uint64_t)(live_end - live_before) : 0;
-        /* With the world stopped no attached thread reads or sets the pacer
-         * (tc_set_gc_percent takes ctl.mu with preemption off). */
+        /* Every writer of the pacer takes pacer_lock (mutators only with
+         * preemption off, so none holds it now); the memory-limit goal, the
+         * scavenger's goal and the CPU limiter follow the commit. */
+        lock_acquire(&pacer_lock);
         pacer_commit(&pacer_state, marked, roots, mark_alloc, atomic_load(&mark_scan_work));
+        lock_release(&pacer_lock);
+        memlimit_commit_stw((uint64_t)(live_end > 0 ? live_end : 0), marked);
+        scavenger_commit_stw();
+        limiter_cycle_stw(stopped1, false);
         uint64_t end_wall = sys_walltime();
         stw2 = sys_nanotime() - (stw ? p0 : p1);
         stw_end();
@@ -560,6 +611,7 @@ static void gc_cycle(bool forced)
         sweep_finish();
         TRACE_EV_STR(TRACE_EV_PHASE, "off");
         TRACE_EV1(TRACE_EV_GC_END, cycle_no);
+        memlimit_cycle_end();
         uint64_t cpu = sys_thread_cputime() - c0 + (atomic_load(&workers.cpu_ns) - w0);
         pthread_mutex_lock(&ctl.mu);
         stats.gc_cpu_ns += cpu;
@@ -674,6 +726,7 @@ static void gc_fork_child(void)
         throw("fork: cannot start the collector in the child");
     for (int i = 0; i < workers.n; i++)
         pthread_create(&workers.threads[i], NULL, worker_main, NULL);
+    scavenger_fork_child();
 }
 
 /* ---- Lifecycle and API --------------------------------------------------- */
@@ -697,6 +750,9 @@ int gc_init(void)
     memset(&pacer_state, 0, sizeof pacer_state);
     pacer_state.gc_percent = options.gc_percent;
     pacer_commit(&pacer_state, 0, 0, 0, 0);
+    atomic_store(&alloc_wait_ns, 0);
+    limiter_init();
+    memlimit_init();
     stats.next_gc = pacer_state.goal;
     __atomic_store_n(&alloc_flags, options.stress > 0 ? ALLOC_FLAG_STRESS : 0, __ATOMIC_RELAXED);
     wbbuf_set_enabled(0);
@@ -732,6 +788,7 @@ int gc_init(void)
     ctl.running = true;
     for (int i = 0; i < workers.n; i++)
         pthread_create(&workers.threads[i], NULL, worker_main, NULL);
+    scavenger_start();
     return 0;
 }
 
@@ -749,6 +806,7 @@ void gc_shutdown(void)
     for (int i = 0; i < workers.n; i++)
         pthread_join(workers.threads[i], NULL);
     workers.n = 0;
+    scavenger_stop();
     thread_detach_hook = NULL;
     heap_alloc_hook = NULL;
     malloc_post_hook = NULL;
@@ -777,14 +835,14 @@ TC_API void tc_collect(void)
 TC_API int tc_set_gc_percent(int percent)
 {
     ctl_lock();
+    lock_acquire(&pacer_lock);
     int old = pacer_state.gc_percent;
-    pacer_state.gc_percent = percent;
     options.gc_percent = percent;
-    pacer_commit(&pacer_state, pacer_state.heap_marked, pacer_state.roots_bytes,
-                 pacer_state.last_mark_alloc, pacer_state.last_scan_work);
+    pacer_set_gc_percent(&pacer_state, percent);
     stats.next_gc = pacer_state.goal;
+    lock_release(&pacer_lock);
     ctl_unlock();
-    if (percent >= 0 && pacer_should_start(&pacer_state, atomic_load(&heap_live)))
+    if (pacer_should_start(&pacer_state, atomic_load(&heap_live)))
         gc_request_async();
     return old;
 }

@@ -18,6 +18,13 @@ void gc_shutdown(void);  /* tc_shutdown: stops it */
  * starts a cycle at the trigger.  `t` may be NULL for an unattached caller. */
 void gc_on_alloc(thread_ctx *t, int64_t bytes);
 
+/* Time mutators lost to the collector since tc_init: assisting, and
+ * waiting for a cycle to start past the heap goal (the CPU limiter's
+ * input).  ns, relaxed. */
+uint64_t gc_mutator_gc_ns(void);
+/* CPU time of the dedicated mark workers since tc_init (ns, relaxed). */
+uint64_t gc_workers_cpu_ns(void);
+
 /* The allocation fast path's post-hook when alloc_flags is set. */
 void gc_alloc_post(span *s, size_t idx);
 

@@ -29,12 +29,35 @@
  * Summaries pack into 64 bits as 21-bit fields; the only value that does
  * not fit, a wholly free root entry (2^21 pages), is encoded as bit 63.
  *
+ * Backed first: a request of at most CHUNK_PAGES pages (and the page
+ * cache's refill) first looks for the lowest run of free pages that are
+ * all backed (not released), by the same descent with the chunk bitmaps
+ * searched for alloc | scav; only when there is none does it take the
+ * lowest free run, released pages included.  Reusing a backed page costs
+ * no page fault and does not grow memory_total; a released page costs a
+ * fault and a zeroed page from the kernel.  Pure first fit would take
+ * fresh arenas placed below the heap (it grows downwards when the space
+ * above is taken, always under AddressSanitizer) before the free pages
+ * above them.  backed_free_pages() = 0 skips the extra search.
+ *
+ * Returning pages to the OS (heap/scavenge.c drives it): the scavenger
+ * looks for free, backed pages from the top down -- the summary tree is
+ * walked from the highest address, skipping subtrees with no free page --
+ * while allocation is first fit from the bottom, so the pages the
+ * allocator would take next are the last to be released.  A run being
+ * released is taken out of the allocator first
+ * (page_alloc_scav_take sets its alloc bits, counted as busy_pages, not in
+ * use), so the madvise can run without the heap lock; page_alloc_scav_done
+ * then frees it as released.
+ *
  * Invariants:
  *  - every page below search_addr is in use;
  *  - each summary equals the one computed from the bitmaps below it;
  *  - alloc & scav == 0 in every chunk;
- *  - inuse_pages = set alloc bits; scav_pages = set scav bits.
- * Locking: everything here runs under the heap lock.
+ *  - inuse_pages + busy_pages = set alloc bits; scav_pages = set scav bits;
+ *  - released = scav_pages + released pages held by the page cache.
+ * Locking: everything here runs under the heap lock, except reading
+ * `released` (atomic, relaxed; written under the lock).
  */
 #include "page_alloc.h"
 
@@ -67,8 +90,18 @@ static NOGC_DATA struct {
     uint64_t *committed[SUM_LEVELS];      /* bit per OS page of each level: committed */
     uintptr_t search_addr;                /* every page below is in use */
     size_t root_hi;                       /* root entries >= this were never grown into */
+    size_t scav_root_hint;                /* no free backed page in root entries above it */
+    bool scav_none;                       /* no free backed page at all (until a free) */
     page_alloc_stats stats;
+    /* Pages released to the OS, including those in a page cache: written
+     * under the heap lock, read lock-free (atomic, relaxed). */
+    _Atomic uint64_t released;
 } pa;
+
+static void released_add(int64_t pages)
+{
+    atomic_fetch_add_explicit(&pa.released, (uint64_t)pages, memory_order_relaxed);
+}
 
 /* Committed-page bitmaps, sized for the largest level. */
 static uint64_t committed_bits[SUM_LEVELS][((size_t)1 << (SUM_ROOT_BITS + SUM_FANOUT_BITS * (SUM_LEVELS - 1))) * sizeof(summary) / SYS_PAGE_SIZE / 64 + 1];
@@ -278,6 +311,7 @@ int page_alloc_grow(uintptr_t base, size_t size)
     size_t npages = size >> PAGE_SHIFT;
     pa.stats.total_pages += npages;
     pa.stats.scav_pages += npages;
+    released_add((int64_t)npages);
     return 0;
 }
 
@@ -358,6 +392,54 @@ static uintptr_t page_find(size_t npages)
     }
 }
 
+/* Free pages that are still backed (not released), outside page caches
+ * and scavengers' hands. */
+static uint64_t backed_free_pages(void)
+{
+    uint64_t used = pa.stats.inuse_pages + pa.stats.busy_pages + pa.stats.scav_pages;
+    return pa.stats.total_pages > used ? pa.stats.total_pages - used : 0;
+}
+
+/* The lowest run of npages free, backed pages in the subtree of summary i
+ * at level l, within one chunk; 0 if none.  Subtrees whose longest free
+ * run is shorter are skipped (free runs include released pages, so a
+ * subtree may be searched in vain). */
+static uintptr_t backed_find_in(int l, size_t i, size_t npages)
+{
+    size_t s, m, e;
+    sum_unpack(pa.levels[l][i], &s, &m, &e);
+    if (m < npages)
+        return 0;
+    if (l == SUM_LEVELS - 1) {
+        palloc_chunk *ch = chunk_of_index(i);
+        uint64_t unusable[CHUNK_PAGES / 64];
+        for (size_t w = 0; w < CHUNK_PAGES / 64; w++)
+            unusable[w] = ch->alloc[w] | ch->scav[w];
+        long at = chunk_find(unusable, npages);
+        return at < 0 ? 0 : ((uintptr_t)i << CHUNK_SHIFT) + ((uintptr_t)at << PAGE_SHIFT);
+    }
+    for (size_t k = 0; k < SUM_FANOUT; k++) {
+        uintptr_t a = backed_find_in(l + 1, (i << SUM_FANOUT_BITS) + k, npages);
+        if (a != 0)
+            return a;
+    }
+    return 0;
+}
+
+/* The lowest run of npages (at most CHUNK_PAGES) free pages that are all
+ * backed, within one chunk; 0 if none. */
+static uintptr_t page_find_backed(size_t npages)
+{
+    if (npages > CHUNK_PAGES || backed_free_pages() < npages)
+        return 0;
+    for (size_t r = pa.search_addr >> level_shift(0); r < pa.root_hi; r++) {
+        uintptr_t a = backed_find_in(0, r, npages);
+        if (a != 0)
+            return a;
+    }
+    return 0;
+}
+
 /* Applies fn to every chunk slice of [base, base + npages pages). */
 #define FOR_CHUNK_RANGE(base, npages, ch, lo, hi, body)                         \
     do {                                                                        \
@@ -377,9 +459,13 @@ static uintptr_t page_find(size_t npages)
 bool page_alloc_to_cache(page_cache *pc)
 {
     CHECK(pc->free == 0);
-    uintptr_t first = page_find(1);
-    if (first == 0)
+    uintptr_t lowest = page_find(1);
+    if (lowest == 0)
         return false;
+    /* The block of the lowest backed free page, else of the lowest one. */
+    uintptr_t first = page_find_backed(1);
+    if (first == 0)
+        first = lowest;
     uintptr_t base = align_down(first, (uintptr_t)PAGE_CACHE_PAGES << PAGE_SHIFT);
     palloc_chunk *ch = chunk_of_index(base >> CHUNK_SHIFT);
     size_t w = ((base >> PAGE_SHIFT) & (CHUNK_PAGES - 1)) / 64;
@@ -389,9 +475,10 @@ bool page_alloc_to_cache(page_cache *pc)
     ch->alloc[w] = ~(uint64_t)0;
     ch->scav[w] &= ~pc->free;
     summaries_update(base >> CHUNK_SHIFT, base >> CHUNK_SHIFT);
-    /* Every page below `first` was in use; now the whole block is. */
+    /* If the block holds the lowest free page, every page below its end is
+     * in use now. */
     uintptr_t end = base + ((uintptr_t)PAGE_CACHE_PAGES << PAGE_SHIFT);
-    if (end > pa.search_addr)
+    if (lowest >= base && lowest < end && end > pa.search_addr)
         pa.search_addr = end;
     pa.stats.inuse_pages += popcount64(pc->free);
     pa.stats.scav_pages -= popcount64(pc->scav);
@@ -402,15 +489,22 @@ uintptr_t page_cache_alloc(page_cache *pc, size_t npages, size_t *scav_pages)
 {
     if (npages == 0 || npages > PAGE_CACHE_PAGES)
         return 0;
-    /* Bit i of run: pages i .. i + npages - 1 are all the cache's. */
-    uint64_t run = pc->free;
+    /* Bit i of run: pages i .. i + npages - 1 are all the cache's; backed
+     * ones first. */
+    uint64_t backed = pc->free & ~pc->scav, run = backed;
     for (size_t k = 1; k < npages && run != 0; k++)
-        run &= pc->free >> k;
+        run &= backed >> k;
+    if (run == 0) {
+        run = pc->free;
+        for (size_t k = 1; k < npages && run != 0; k++)
+            run &= pc->free >> k;
+    }
     if (run == 0)
         return 0;
     unsigned i = ctz64(run);
     uint64_t mask = (npages == 64 ? ~(uint64_t)0 : (((uint64_t)1 << npages) - 1)) << i;
     *scav_pages = popcount64(pc->scav & mask);
+    released_add(-(int64_t)*scav_pages);
     pc->free &= ~mask;
     pc->scav &= ~mask;
     return pc->base + ((uintptr_t)i << PAGE_SHIFT);
@@ -419,7 +513,13 @@ uintptr_t page_cache_alloc(page_cache *pc, size_t npages, size_t *scav_pages)
 uintptr_t page_alloc_alloc(size_t npages, size_t *scav_pages)
 {
     CHECK(npages > 0);
-    uintptr_t base = page_find(npages);
+    /* Backed pages first: reusing them costs no fault and no memory_total;
+     * released pages then stay released (the scavenger gave them back from
+     * the top, where first fit would reach them last anyway). */
+    uintptr_t base = page_find_backed(npages);
+    bool lowest = base == 0;
+    if (base == 0)
+        base = page_find(npages);
     if (base == 0)
         return 0;
     size_t scav = 0;
@@ -434,10 +534,11 @@ uintptr_t page_alloc_alloc(size_t npages, size_t *scav_pages)
         }
     });
     summaries_update(base >> CHUNK_SHIFT, (base + (npages << PAGE_SHIFT) - 1) >> CHUNK_SHIFT);
-    if (npages == 1 || base == pa.search_addr)
+    if ((npages == 1 && lowest) || base == pa.search_addr)
         pa.search_addr = base + (npages << PAGE_SHIFT);
     pa.stats.inuse_pages += npages;
     pa.stats.scav_pages -= scav;
+    released_add(-(int64_t)scav);
     *scav_pages = scav;
     return base;
 }
@@ -455,36 +556,147 @@ void page_alloc_free(uintptr_t base, size_t npages)
     summaries_update(base >> CHUNK_SHIFT, (base + (npages << PAGE_SHIFT) - 1) >> CHUNK_SHIFT);
     if (base < pa.search_addr)
         pa.search_addr = base;
+    size_t root = (base + (npages << PAGE_SHIFT) - 1) >> level_shift(0);
+    if (pa.scav_none || root > pa.scav_root_hint)
+        pa.scav_root_hint = root;
+    pa.scav_none = false;
     pa.stats.inuse_pages -= npages;
+}
+
+/* Free and backed pages of word w of a chunk: bit i set = page w * 64 + i. */
+static inline uint64_t free_backed(const palloc_chunk *ch, size_t w)
+{
+    return ~(ch->alloc[w] | ch->scav[w]);
+}
+
+/* The highest run of free, backed pages in chunk ci, at most max_pages
+ * long: its length (0: none) and *base. */
+static size_t scav_find_chunk(size_t ci, size_t max_pages, uintptr_t *base)
+{
+    palloc_chunk *ch = chunk_of_index(ci);
+    for (size_t w = CHUNK_PAGES / 64; w-- > 0;) {
+        uint64_t m = free_backed(ch, w);
+        if (m == 0)
+            continue;
+        size_t hi = w * 64 + 63 - clz64(m); /* the run's top page */
+        size_t lo = hi;
+        while (lo > 0 && hi - lo + 1 < max_pages && ((free_backed(ch, (lo - 1) / 64) >> ((lo - 1) % 64)) & 1))
+            lo--;
+        *base = ((uintptr_t)ci << CHUNK_SHIFT) + (lo << PAGE_SHIFT);
+        return hi - lo + 1;
+    }
+    return 0;
+}
+
+/* The same in the subtree of summary i at level l, highest addresses
+ * first, skipping subtrees without any free page (the summaries do not
+ * tell released from backed, so a subtree whose free pages are all
+ * released is searched in vain). */
+static size_t scav_find_in(int l, size_t i, size_t max_pages, uintptr_t *base)
+{
+    size_t s, m, e;
+    sum_unpack(pa.levels[l][i], &s, &m, &e);
+    if (m == 0)
+        return 0;
+    if (l == SUM_LEVELS - 1)
+        return scav_find_chunk(i, max_pages, base);
+    for (size_t k = SUM_FANOUT; k-- > 0;) {
+        size_t n = scav_find_in(l + 1, (i << SUM_FANOUT_BITS) + k, max_pages, base);
+        if (n > 0)
+            return n;
+    }
+    return 0;
+}
+
+/* The highest run of free, backed pages in the heap, at most max_pages
+ * long and within one chunk: its length (0: none) and *base.  By address,
+ * whatever order the arenas were added in (under AddressSanitizer the heap
+ * grows downwards), so that it is always the run first-fit allocation
+ * would reach last.  Root entries above scav_root_hint hold no free
+ * backed page; the hint is lowered to where a run was found (or to 0 when
+ * none was) and raised by page_alloc_free. */
+static size_t scav_find(size_t max_pages, uintptr_t *base)
+{
+    if (pa.scav_none)
+        return 0;
+    size_t top = pa.scav_root_hint < pa.root_hi ? pa.scav_root_hint + 1 : pa.root_hi;
+    for (size_t r = top; r-- > 0;) {
+        size_t n = scav_find_in(0, r, max_pages, base);
+        if (n > 0) {
+            pa.scav_root_hint = r;
+            return n;
+        }
+    }
+    pa.scav_root_hint = 0;
+    pa.scav_none = true;
+    return 0;
+}
+
+/* Sets (in_use) or clears the alloc bits of a run inside one chunk. */
+static void chunk_set_alloc(uintptr_t base, size_t npages, bool in_use)
+{
+    palloc_chunk *ch = chunk_of_index(base >> CHUNK_SHIFT);
+    size_t lo = (base >> PAGE_SHIFT) & (CHUNK_PAGES - 1);
+    for (size_t i = lo; i < lo + npages; i++) {
+        if (in_use)
+            bit_set(ch->alloc, i);
+        else
+            bit_clear(ch->alloc, i);
+    }
+    summaries_update(base >> CHUNK_SHIFT, base >> CHUNK_SHIFT);
+}
+
+/* Marks a free run (inside one chunk, alloc bits clear) as released. */
+static void chunk_mark_released(uintptr_t base, size_t npages)
+{
+    palloc_chunk *ch = chunk_of_index(base >> CHUNK_SHIFT);
+    size_t lo = (base >> PAGE_SHIFT) & (CHUNK_PAGES - 1);
+    for (size_t i = lo; i < lo + npages; i++) {
+        DCHECK(!bit_get(ch->alloc, i) && !bit_get(ch->scav, i));
+        bit_set(ch->scav, i);
+    }
+    pa.stats.scav_pages += npages;
+    released_add((int64_t)npages);
 }
 
 size_t page_alloc_scavenge(size_t max_pages)
 {
-    size_t n = 0, nar;
-    arena *const *list = arena_list(&nar);
-    for (size_t k = nar; k-- > 0 && n < max_pages;) {
-        arena *a = list[k];
-        for (size_t c = CHUNKS_PER_ARENA; c-- > 0 && n < max_pages;) {
-            palloc_chunk *ch = &a->chunks[c];
-            for (size_t i = CHUNK_PAGES; i-- > 0 && n < max_pages;) {
-                if (bit_get(ch->alloc, i) || bit_get(ch->scav, i))
-                    continue;
-                /* Extend downwards over a run of free, backed pages. */
-                size_t j = i;
-                while (j > 0 && n + (i - j) + 1 < max_pages && !bit_get(ch->alloc, j - 1) &&
-                       !bit_get(ch->scav, j - 1))
-                    j--;
-                uintptr_t addr = a->base + c * CHUNK_SIZE + (j << PAGE_SHIFT);
-                sys_unused((void *)addr, (i - j + 1) << PAGE_SHIFT);
-                for (size_t b = j; b <= i; b++)
-                    bit_set(ch->scav, b);
-                n += i - j + 1;
-                i = j;
-            }
-        }
+    size_t n = 0;
+    uintptr_t base;
+    size_t run;
+    while (n < max_pages && (run = scav_find(max_pages - n, &base)) > 0) {
+        sys_unused((void *)base, run << PAGE_SHIFT);
+        chunk_mark_released(base, run);
+        n += run;
     }
-    pa.stats.scav_pages += n;
     return n;
+}
+
+size_t page_alloc_scav_take(size_t max_pages, uintptr_t *base)
+{
+    if (max_pages == 0)
+        return 0;
+    size_t run = scav_find(max_pages, base);
+    if (run == 0)
+        return 0;
+    chunk_set_alloc(*base, run, true);
+    pa.stats.busy_pages += run;
+    return run;
+}
+
+void page_alloc_scav_done(uintptr_t base, size_t npages)
+{
+    CHECK(npages > 0 && pa.stats.busy_pages >= npages);
+    pa.stats.busy_pages -= npages;
+    chunk_set_alloc(base, npages, false);
+    chunk_mark_released(base, npages);
+    if (base < pa.search_addr)
+        pa.search_addr = base;
+}
+
+uint64_t page_alloc_released_pages(void)
+{
+    return atomic_load_explicit(&pa.released, memory_order_relaxed);
 }
 
 page_alloc_stats page_alloc_read_stats(void)
@@ -543,7 +755,7 @@ size_t page_alloc_verify(void)
             }
         }
     }
-    bad += inuse != pa.stats.inuse_pages;
+    bad += inuse != pa.stats.inuse_pages + pa.stats.busy_pages;
     bad += scav != pa.stats.scav_pages;
     bad += total != pa.stats.total_pages;
     return bad;

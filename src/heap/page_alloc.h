@@ -40,9 +40,11 @@ int page_alloc_commit(uintptr_t base, size_t size);
  * Returns 0, or TC_ENOMEM if page_alloc_commit was not done and fails. */
 int page_alloc_grow(uintptr_t base, size_t size);
 
-/* First fit by address: the lowest run of npages free pages, marked in use.
- * Returns its address, or 0 if no run is free; *scav_pages receives how
- * many of its pages had been returned to the OS (and so read as zero). */
+/* First fit by address, backed pages first: the lowest run of npages free
+ * pages that are all backed (for npages <= CHUNK_PAGES, within one chunk),
+ * else the lowest run of free pages; marked in use.  Returns its address,
+ * or 0 if no run is free; *scav_pages receives how many of its pages had
+ * been returned to the OS (and so read as zero). */
 uintptr_t page_alloc_alloc(size_t npages, size_t *scav_pages);
 
 /* A page cache (Go's pageCache): one aligned block of PAGE_CACHE_PAGES
@@ -56,26 +58,40 @@ typedef struct page_cache {
     uint64_t scav;    /* bit i: page i is free and was returned to the OS */
 } page_cache;
 
-/* Refills an empty cache with the aligned block holding the lowest free
- * page.  Returns false when no page is free. */
+/* Refills an empty cache with the aligned block holding the lowest backed
+ * free page, else the lowest free page.  Returns false when no page is
+ * free. */
 bool page_alloc_to_cache(page_cache *pc);
 
-/* The lowest run of npages pages in the cache, or 0; *scav_pages as for
- * page_alloc_alloc. */
+/* The lowest run of npages backed pages in the cache, else the lowest run
+ * of npages pages, or 0; *scav_pages as for page_alloc_alloc. */
 uintptr_t page_cache_alloc(page_cache *pc, size_t npages, size_t *scav_pages);
 
 /* Marks [base, base + npages pages) free again.  The pages stay backed. */
 void page_alloc_free(uintptr_t base, size_t npages);
 
-/* Returns up to max_pages free, backed pages to the OS, starting from the
- * most recently added arena (normally the highest addresses); returns how
- * many it released. */
+/* Returns up to max_pages free, backed pages to the OS, highest addresses
+ * first; returns how many it released.  The madvise runs under the heap lock: for tests and
+ * small amounts (heap/scavenge.c uses take/done below). */
 size_t page_alloc_scavenge(size_t max_pages);
+
+/* Releasing without holding the heap lock over the system call: take
+ * finds the highest run of free, backed pages (at most max_pages, within
+ * one chunk), marks it allocated so nobody else uses it, and returns its
+ * length (0: none) and *base; the caller releases the lock, calls
+ * sys_unused, retakes the lock and calls done, which frees the run as
+ * released.  Between the two the run counts as busy_pages. */
+size_t page_alloc_scav_take(size_t max_pages, uintptr_t *base);
+void page_alloc_scav_done(uintptr_t base, size_t npages);
+
+/* Pages currently released to the OS, page caches included; lock-free. */
+uint64_t page_alloc_released_pages(void);
 
 typedef struct page_alloc_stats {
     uint64_t total_pages;    /* pages handed to the allocator by page_alloc_grow */
     uint64_t inuse_pages;    /* pages allocated */
     uint64_t scav_pages;     /* free pages returned to the OS */
+    uint64_t busy_pages;     /* pages taken by a scavenger between take and done */
 } page_alloc_stats;
 page_alloc_stats page_alloc_read_stats(void);
 

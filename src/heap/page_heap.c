@@ -15,6 +15,9 @@
  *    Large spans come from the allocator directly, first fit.
  *  - needzero comes from the page allocator: a span whose pages were all
  *    returned to the OS (or never used) reads as zero and is not cleared.
+ *    A span that took released pages while memory_total is over the
+ *    memory limit makes its thread release as much (scavenge.c), after
+ *    the heap lock is dropped.
  *  - The all-spans list (seeds 000, 001) records each span record exactly
  *    once, when spanalloc first hands it out (allspans_record, the
  *    fixalloc first-use hook).  The array lives outside the GC heap and is
@@ -39,6 +42,7 @@
 #include "../base/nopreempt.h"
 #include "../base/throw.h"
 #include "../sys/sys.h"
+#include "scavenge.h"
 #include "tricolor.h"
 
 NOGC_DATA heap_t heap = { .lock = LOCK_INIT(LOCK_RANK_HEAP) };
@@ -113,6 +117,7 @@ int heap_init(void)
     lock_init(&heap.lock, LOCK_RANK_HEAP);
     fixalloc_init(&heap.spanalloc, sizeof(span), false, MEMSTAT_OTHER, allspans_record, NULL);
     heap.physical_memory = sys_physical_memory();
+    scavenge_init();
     return page_alloc_init();
 }
 
@@ -175,6 +180,14 @@ span *heap_alloc_span(size_t npages, spanclass_t sc)
     if (npages == 0 || npages > ((size_t)1 << (HEAP_ADDR_BITS - PAGE_SHIFT - 1)) ||
         (ram != 0 && (uint64_t)npages > ram >> PAGE_SHIFT))
         return NULL;
+    /* Under a memory limit, while the last cycle's garbage is not swept,
+     * sweep enough of it first: otherwise the heap would take released
+     * pages (growing memory_total) while dead objects still hold backed
+     * ones (Go's mheap.alloc reclaims first whenever sweeping is
+     * unfinished). */
+    if (heap_reclaim_hook != NULL && atomic_load_explicit(&heap.sweep_pending, memory_order_relaxed) &&
+        atomic_load_explicit(&heap_scav.limit, memory_order_relaxed) > 0)
+        heap_reclaim_hook(npages);
     lock_acquire(&heap.lock);
     size_t scav;
     uintptr_t base = spanclass_sizeclass(sc) != 0 ? heap_alloc_pages_cached(npages, &scav) : 0;
@@ -209,7 +222,10 @@ span *heap_alloc_span(size_t npages, spanclass_t sc)
     atomic_store_explicit(&s->sweepgen, atomic_load(&heap.sweepgen), memory_order_relaxed);
     span_map_pages(s, s);
     atomic_store_explicit(&s->state, SPAN_IN_USE, memory_order_release);
+    atomic_fetch_add_explicit(&heap.span_pages, npages, memory_order_relaxed);
     lock_release(&heap.lock);
+    if (scav > 0)
+        scavenge_on_alloc(scav); /* over the memory limit: give as much back */
     return s;
 }
 
@@ -219,6 +235,7 @@ void heap_free_span(span *s)
     CHECK(atomic_load(&s->state) == SPAN_IN_USE);
     atomic_store_explicit(&s->state, SPAN_DEAD, memory_order_release);
     span_map_pages(s, NULL);
+    atomic_fetch_sub_explicit(&heap.span_pages, s->npages, memory_order_relaxed);
     page_alloc_free(s->start, s->npages);
     span_release_bits(s);
     fixalloc_free(&heap.spanalloc, s);

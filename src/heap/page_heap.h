@@ -42,6 +42,15 @@ typedef struct heap {
     /* Sweep generation: grows by 2 each cycle, with the world stopped. */
     _Atomic uint32_t sweepgen;
 
+    /* Pages of in-use spans (the page cache's free pages excluded):
+     * changed under the heap lock, read lock-free by the memory limit's
+     * pacing (atomic, relaxed). */
+    _Atomic uint64_t span_pages;
+
+    /* Nonzero from a cycle's mark termination until its sweep is done (set
+     * and cleared by the collector, gc/memlimit.c; relaxed). */
+    _Atomic int sweep_pending;
+
 } heap_t;
 
 extern heap_t heap;

@@ -71,6 +71,7 @@ uint64_t sys_physical_memory(void); /* bytes of RAM, 0 if unknown */
 uint64_t sys_nanotime(void);   /* monotonic clock, ns */
 uint64_t sys_walltime(void);   /* ns since the epoch */
 uint64_t sys_thread_cputime(void); /* CPU time of the calling thread, ns */
+uint64_t sys_process_cputime(void); /* CPU time of every thread of the process, ns */
 
 /* Futex-style waiting on a 32-bit word: sleeps while *addr == val (or
  * until woken or timeout_ns, 0 = forever).  Both are async-signal-safe. */

@@ -147,6 +147,13 @@ uint64_t sys_thread_cputime(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t sys_process_cputime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void sys_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t timeout_ns)
 {
     struct timespec ts, *tsp = NULL;

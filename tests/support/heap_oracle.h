@@ -62,4 +62,37 @@ static uintptr_t oracle_first_fit(size_t npages)
     return found;
 }
 
+/* What page_alloc_alloc picks (backed pages first): for npages <=
+ * CHUNK_PAGES, the lowest run of free pages that are all backed
+ * (!page_alloc_is_scavenged) inside one chunk; when there is none, or for
+ * longer runs, oracle_first_fit. */
+static inline uintptr_t oracle_backed_first_fit(size_t npages)
+{
+    uintptr_t found = 0;
+    if (npages <= CHUNK_PAGES) {
+        size_t nar;
+        uintptr_t *b = oracle_sorted_arenas(&nar);
+        lock_acquire(&heap.lock);
+        for (size_t k = 0; k < nar && !found; k++) {
+            for (size_t c = 0; c < CHUNKS_PER_ARENA && !found; c++) {
+                size_t run = 0;
+                for (size_t p = 0; p < CHUNK_PAGES; p++) {
+                    uintptr_t a = b[k] + c * CHUNK_SIZE + p * PAGE_SIZE;
+                    if (!page_alloc_is_free(a) || page_alloc_is_scavenged(a)) {
+                        run = 0;
+                        continue;
+                    }
+                    if (++run == npages) {
+                        found = a - (npages - 1) * PAGE_SIZE;
+                        break;
+                    }
+                }
+            }
+        }
+        lock_release(&heap.lock);
+        free(b);
+    }
+    return found != 0 ? found : oracle_first_fit(npages);
+}
+
 #endif

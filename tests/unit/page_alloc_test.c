@@ -3,10 +3,11 @@
  * page heap's use of it (heap_alloc_span / heap_free_span).
  *
  * Properties checked:
- *  - first fit by address: every run handed out is the lowest free run
- *    that is long enough (an oracle computed from the per-page bitmaps via
- *    page_alloc_is_free, and in the randomized test an independent
- *    byte-per-page model of the heap);
+ *  - first fit by address, backed pages first: every run handed out is
+ *    the lowest run of free backed pages within a chunk that is long
+ *    enough, else the lowest free run (an oracle computed from the
+ *    per-page bitmaps via page_alloc_is_free and page_alloc_is_scavenged,
+ *    and in the randomized test an independent byte-per-page model);
  *  - freed neighbours coalesce into one run that a larger request reuses;
  *  - runs that cross 4 MiB chunk and 64 MiB arena boundaries;
  *  - released ("scavenged") bookkeeping: fresh pages count as released,
@@ -123,10 +124,10 @@ static bool run_is(uintptr_t base, size_t n, bool want_free)
 }
 
 /* Allocates through the page allocator and checks the result against the
- * oracle and the bitmaps. */
+ * oracle (first fit, backed pages first) and the bitmaps. */
 static uintptr_t alloc_checked(size_t n, size_t *scav)
 {
-    uintptr_t want = oracle_first_fit(n);
+    uintptr_t want = oracle_backed_first_fit(n);
     uintptr_t got = pa_alloc(n, scav);
     EXPECT_EQ(got, want);
     if (got != 0)
@@ -139,7 +140,7 @@ static uintptr_t alloc_checked(size_t n, size_t *scav)
  * required). */
 static span *span_checked(size_t n)
 {
-    uintptr_t want = oracle_first_fit(n);
+    uintptr_t want = oracle_backed_first_fit(n);
     span *s = heap_alloc_span(n, LARGE_NOSCAN);
     EXPECT(s != NULL);
     if (s != NULL && want != 0)
@@ -147,10 +148,13 @@ static span *span_checked(size_t n)
     return s;
 }
 
+/* No page in use, and every free page released, so that first fit is
+ * pure first fit until the test frees backed pages itself. */
 static void require_all_free(void)
 {
     page_alloc_stats st = pa_stats();
     REQUIRE(st.inuse_pages == 0);
+    pa_scavenge(SIZE_MAX);
 }
 
 /* ---- first fit ----------------------------------------------------------- */
@@ -372,8 +376,11 @@ static void cross_boundaries(void)
     EXPECT_EQ(q2, q);
     pa_free(big, 601);
 
-    /* The arena-crossing hole, refilled by chunk-sized runs. */
+    /* The arena-crossing hole, refilled by chunk-sized runs (released
+     * first, so that plain first fit applies: backed runs would be taken
+     * chunk by chunk). */
     pa_free(r, 9000);
+    pa_scavenge(SIZE_MAX);
     EXPECT_EQ(pa_verify(), 0);
     bool r_lowest = oracle_first_fit(1) == r;
     uintptr_t pieces[18];
@@ -579,6 +586,7 @@ static void impossible_requests(void)
     uintptr_t one = alloc_checked(1, NULL);
     EXPECT_EQ(pa_alloc(st.total_pages, &scav), 0);
     pa_free(one, 1);
+    EXPECT_EQ(pa_scavenge(SIZE_MAX), 1); /* backed once used: released again, as at the start */
     EXPECT_EQ(pa_verify(), 0);
 
     EXPECT(heap_alloc_span(0, LARGE_NOSCAN) == NULL);
@@ -723,11 +731,22 @@ static void model_free(model *m)
     free(m->st);
 }
 
-/* The lowest run of n non-used pages; SIZE_MAX if none. */
+/* The lowest run of n backed free pages within one chunk (n <=
+ * CHUNK_PAGES), else the lowest run of n non-used pages; SIZE_MAX if none. */
 static size_t model_first_fit(model *m, size_t n)
 {
     while (m->hint < m->npages && m->st[m->hint] == M_USED)
         m->hint++;
+    if (n <= CHUNK_PAGES) {
+        size_t run = 0;
+        for (size_t i = m->hint; i < m->npages; i++) {
+            if (i % CHUNK_PAGES == 0)
+                run = 0;
+            run = m->st[i] == M_FREE ? run + 1 : 0;
+            if (run == n)
+                return i + 1 - n;
+        }
+    }
     size_t run = 0, start = 0;
     for (size_t i = m->hint; i < m->npages; i++) {
         if (i % PAGES_PER_ARENA == 0 && !m->adj[i / PAGES_PER_ARENA])
@@ -745,12 +764,14 @@ static size_t model_first_fit(model *m, size_t n)
 }
 
 /* page_alloc_scavenge's documented order: the highest free backed pages
- * first, arenas taken from the end of the arena list. */
+ * first, by address (the model's arenas are sorted by address; under
+ * AddressSanitizer the heap grows downwards, so this is not the order of
+ * the arena list). */
 static size_t model_scavenge(model *m, size_t max)
 {
     size_t n = 0;
     for (size_t k = m->nar; k-- > 0 && n < max;) {
-        size_t first = m->rank[k] * PAGES_PER_ARENA;
+        size_t first = k * PAGES_PER_ARENA;
         for (size_t p = PAGES_PER_ARENA; p-- > 0 && n < max;) {
             if (m->st[first + p] == M_FREE) {
                 m->st[first + p] = M_FREE_SCAV;
