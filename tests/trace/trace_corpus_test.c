@@ -21,7 +21,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_MUTATIONS 1000 /* per kind per file */
+#define MAX_MUTATIONS 600 /* per kind per file */
 
 static uint8_t *load(const char *path, size_t *size)
 {

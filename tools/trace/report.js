@@ -206,7 +206,8 @@ window.addEventListener('error', function (ev) {
       if (p[0] < lo || p[0] > hi) return;
       var c = node('circle', { 'class': 'mmu-mark', cx: f.x(p[0]), cy: f.y(p[1]), r: 4.5 }, f.plot);
       node('title', {}, c, fmtTime(p[0]) + ' window: ' + (p[1] * 100).toFixed(1) + '%');
-      node('text', { x: f.x(p[0]) + 6, y: f.y(p[1]) + 14 }, f.plot, fmtTime(p[0]) + ': ' + (p[1] * 100).toFixed(1) + '%');
+      var ly = f.y(p[1]) > f.ph - 20 ? f.y(p[1]) - 8 : f.y(p[1]) + 14; /* above the axis, not on it */
+      node('text', { x: f.x(p[0]) + 6, y: ly }, f.plot, fmtTime(p[0]) + ': ' + (p[1] * 100).toFixed(1) + '%');
     });
     readout(f, function (px) { return Math.pow(10, Math.log10(lo) + px / f.pw * (Math.log10(hi) - Math.log10(lo))); },
             function (w) {
