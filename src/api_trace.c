@@ -2,9 +2,10 @@
  * api_trace.c -- the execution tracer's public API (tc_trace_*), over
  * trace/trace.c.
  *
- * Starting and stopping stop the world, so that every attached thread's
- * events begin and end at one instant (no thread is inside an event or
- * half-way through a phase the trace would show cut).  The caller waits as
+ * Starting and stopping stop the world: the trace opens with the heap's
+ * state read at one instant, and closes with every thread's buffer taken
+ * at one instant.  (The stop at the end is timed only up to the moment the
+ * world is stopped: its end cannot be in the trace.)  The caller waits as
  * a blocking thread meanwhile, as it does in tc_trace_read and while
  * tc_trace_stop waits for the reader to drain the trace: the collector must
  * never wait for a thread that waits for the tracer.
@@ -53,15 +54,16 @@ TC_API int tc_trace_start(void)
     thread_ctx *t = tls_thread;
     pthread_mutex_lock(&api_mu);
     bool waited = runtime_wait_begin(t);
-    stw_start();
+    /* Tracing is on before the stop begins, so that the trace shows the
+     * whole of it; events other threads write meanwhile are kept. */
     int rc = trace_start();
     if (rc == 0) {
         TRACE_EV_STR(TRACE_EV_STW_BEGIN, "trace start");
+        stw_start();
         initial_events();
-    }
-    stw_end();
-    if (rc == 0)
+        stw_end();
         TRACE_EV0(TRACE_EV_STW_END);
+    }
     runtime_wait_end(t, waited);
     pthread_mutex_unlock(&api_mu);
     return rc;

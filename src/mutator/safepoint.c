@@ -194,6 +194,7 @@ TC_API NOINLINE void tc_blocking_begin(void)
         throw("tc_blocking_begin: the calling thread is not attached");
     if (atomic_load(&t->state) != THREAD_RUNNING)
         throw("tc_blocking_begin: already blocking");
+    TRACE_EV0(TRACE_EV_BLOCKING_BEGIN);
     __builtin_unwind_init(); /* callee-saved registers to this frame */
     blocking_inner(t, (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *), false);
     NO_TAIL_CALL();

@@ -339,6 +339,29 @@ static void test_round_trip(void)
             task_end_ok = 1;
     }
     EXPECT(log_ok && task_ok && task_end_ok);
+    /* Blocking sections pair up per thread: an END always follows a BEGIN
+     * (tc_blocking_begin, runtime waits and detaching all write one),
+     * except a thread's first END when the trace began inside the section. */
+    for (size_t i = 0; i < t.nevs; i++) {
+        if (t.evs[i].type != EV_BLOCK_END)
+            continue;
+        int open = 0, earlier = 0;
+        for (size_t j = 0; j < i; j++) {
+            if (t.evs[j].tid != t.evs[i].tid)
+                continue;
+            if (t.evs[j].type == EV_BLOCK_BEGIN)
+                open++, earlier++;
+            else if (t.evs[j].type == EV_BLOCK_END && open > 0)
+                open--;
+            else if (t.evs[j].type == EV_BLOCK_END)
+                earlier++;
+        }
+        if (open != 1 && !(open == 0 && earlier == 0)) {
+            T_FAIL("BLOCKING_END of thread %u at %llu without a BLOCKING_BEGIN", t.evs[i].tid,
+                   (unsigned long long)t.evs[i].time);
+            break;
+        }
+    }
     fprintf(stderr, "    %zu events in %d batches, %zu bytes, %zu cycles\n", t.nevs, t.batches, t.len, begins);
     tc_store(&keep[0], NULL);
     trace_free(&t);
