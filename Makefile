@@ -140,6 +140,9 @@ bench: benches
 	$(BUILD)/bench/alloc
 	$(BUILD)/bench/page_heap
 
+# tricolor-trace: the tool, its tests, make fuzz-trace (tools/trace/README.md).
+include tools/trace/trace.mk
+
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/tricolor.h $(DESTDIR)$(PREFIX)/include/
@@ -150,6 +153,9 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tricolor.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tricolor.pc
 	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(PREFIX)/bin/; done
+
+# tricolor-heapdump: the heap dump reader, its tests, make fuzz-heapdump.
+include tools/heapdump/heapdump.mk
 
 clean:
 	rm -rf build build-asan build-tsan build-clang
