@@ -136,9 +136,10 @@ test-tsan:
 demo: all
 	$(BUILD)/examples/demo
 
-bench: benches
-	$(BUILD)/bench/alloc
-	$(BUILD)/bench/page_heap
+# The benchmark suite: bench/suite.mk, bench/README.md.  QUICK=1: < 2 minutes.
+include bench/suite.mk
+bench: benches bench-programs
+	$(SUITE_RUN) $(if $(filter 1 yes,$(QUICK)),--quick)
 
 # tricolor-trace: the tool, its tests, make fuzz-trace (tools/trace/README.md).
 include tools/trace/trace.mk
