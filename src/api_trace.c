@@ -61,8 +61,8 @@ TC_API int tc_trace_start(void)
         TRACE_EV_STR(TRACE_EV_STW_BEGIN, "trace start");
         stw_start();
         initial_events();
-        stw_end();
         TRACE_EV0(TRACE_EV_STW_END);
+        stw_end();
     }
     runtime_wait_end(t, waited);
     pthread_mutex_unlock(&api_mu);

@@ -67,6 +67,7 @@
 #define MARK_CHUNK (256 * 1024)   /* scan work between the fractional worker's time checks */
 #define MARKTERM_RETRIES 4
 #define ASSIST_MIN_WORK (64 * 1024)  /* Go's gcOverAssistWork */
+#define ASSIST_CHUNK (64 * 1024)     /* scan work between an assist's safepoints */
 #define ASSIST_MAX_WORK (256 * 1024) /* per assist: bounds the latency one allocation can see;
                                         the rest of the debt is paid at the next refills */
 #define MAX_WORKERS 16
@@ -195,25 +196,44 @@ static void gc_assist(thread_ctx *t, int64_t bytes)
         int64_t work = (int64_t)((double)-t->assist_credit * ratio) + 1;
         if (work < ASSIST_MIN_WORK)
             work = ASSIST_MIN_WORK;
-        /* Bounded per call while the heap is under its goal; the rest of
-         * the debt is paid at the next refills. */
-        bool under_goal = (uint64_t)atomic_load(&heap_live) < pacer_state.goal;
+        /* Bounded per call while the heap is under its hard goal (Go's:
+         * 10% over the goal); the rest of the debt is paid at the next
+         * refills.  Only past it does an assist wait for marking to catch
+         * up: a heap a little over its goal costs memory, a stalled
+         * allocation costs latency. */
+        uint64_t goal = pacer_state.goal;
+        bool under_goal = (uint64_t)atomic_load(&heap_live) < goal + goal / 10;
         if (work > ASSIST_MAX_WORK && under_goal)
             work = ASSIST_MAX_WORK;
         int64_t done = steal_bg_credit(work);
-        if (done < work) {
+        /* Marking in chunks, with a chance for a stop in between: a stop
+         * never waits for more than one chunk. */
+        while (done < work) {
+            int64_t chunk = work - done < ASSIST_CHUNK ? work - done : ASSIST_CHUNK;
             t->cache.nopreempt++;
-            done += mark_drain(&t->work, work - done);
+            int64_t d = mark_drain(&t->work, chunk);
             gcwork_dispose(&t->work);
             mark_flush_counters(&t->work);
             t->cache.nopreempt--;
+            done += d;
+            if (d < chunk)
+                break; /* no grey object left to take */
+            if (__atomic_load_n(&tc__stw_requested, __ATOMIC_RELAXED)) {
+                /* The allocation path that called us runs with preemption
+                 * off: let the stop proceed the way a refill's waits do,
+                 * as a blocking thread. */
+                bool waited = runtime_wait_begin(t);
+                runtime_wait_end(t, waited);
+            }
+            if (atomic_load(&gc_phase_now) != GC_MARK)
+                break;
         }
         t->assist_credit += (int64_t)((double)done / ratio);
         assisted += done;
         if (done >= work && under_goal)
             break; /* this call's share is paid */
         if (done < work && under_goal) {
-            /* Nothing left to scan and the heap is within its goal:
+            /* Nothing left to scan and the heap is within its hard goal:
              * marking is about to end, the debt is forgiven. */
             t->assist_credit = 0;
             break;
@@ -512,8 +532,8 @@ static void gc_cycle(bool forced)
     if (!stw) {
         limiter_cycle_stw(stopped0, true);
         stw1 = sys_nanotime() - p0; /* the pause ends as the world is released */
+        TRACE_EV0(TRACE_EV_STW_END); /* before: once restarted, this thread may wait for a CPU */
         stw_end();
-        TRACE_EV0(TRACE_EV_STW_END);
         pthread_mutex_lock(&ctl.mu);
         record_pause(stw1, sys_walltime());
         ctl.marking++;
@@ -553,8 +573,8 @@ static void gc_cycle(bool forced)
             } else {
                 atomic_store(&gc_phase_now, GC_MARK);
                 uint64_t again = sys_nanotime() - p1;
-                stw_end();
                 TRACE_EV0(TRACE_EV_STW_END);
+                stw_end();
                 TRACE_EV_STR(TRACE_EV_PHASE, "mark");
                 pthread_mutex_lock(&ctl.mu);
                 record_pause(again, sys_walltime());
@@ -589,8 +609,8 @@ static void gc_cycle(bool forced)
         limiter_cycle_stw(stopped1, false);
         uint64_t end_wall = sys_walltime();
         stw2 = sys_nanotime() - (stw ? p0 : p1);
+        TRACE_EV0(TRACE_EV_STW_END); /* before: once restarted, this thread may wait for a CPU */
         stw_end();
-        TRACE_EV0(TRACE_EV_STW_END);
         TRACE_EV1(TRACE_EV_HEAP_GOAL, pacer_state.goal);
         TRACE_EV1(TRACE_EV_HEAP_ALLOC, marked);
         TRACE_EV_STR(TRACE_EV_PHASE, "sweep");

@@ -46,7 +46,11 @@
 #include "../sys/sys.h"
 #include "../trace/trace.h"
 
-#define STW_SUSPEND_NS 1000000u   /* a thread gets this long to reach a safepoint */
+/* A thread gets this long to reach a safepoint before it is signalled.
+ * Short: every microsecond here is pause time for every thread (a thread
+ * walking a data structure without allocating reaches no safepoint), and a
+ * signal costs a few microseconds.  Go signals at once. */
+#define STW_SUSPEND_NS 100000u
 #define STW_RESIGNAL_NS 200000u   /* a thread that declined is signalled again after this */
 
 TC_API int tc__stw_requested;
