@@ -24,22 +24,11 @@
 #include "../base/throw.h"
 #include "../offheap/persistent_alloc.h"
 
-#define TYPE_BLOCK 256
-
 static lock_t type_lock = LOCK_INIT(LOCK_RANK_TYPES);
-static _Atomic(const tc_type *) *_Atomic type_table[(TYPE_MAX_ID + 1) / TYPE_BLOCK];
+_Atomic(const tc_type *) *_Atomic type_table[(TYPE_MAX_ID + 1) / TYPE_BLOCK];
 static uint32_t next_type_id = 1; /* under type_lock */
 
-const tc_type *type_by_id(uint16_t id)
-{
-    _Atomic(const tc_type *) *block =
-        atomic_load_explicit(&type_table[id / TYPE_BLOCK], memory_order_acquire);
-    if (block == NULL)
-        return NULL;
-    return atomic_load_explicit(&block[id % TYPE_BLOCK], memory_order_acquire);
-}
-
-void type_check(const tc_type *t, const char *who)
+COLD void type_check_fail(const tc_type *t, const char *who)
 {
     if (t == NULL) {
         log_str("tricolor: ");

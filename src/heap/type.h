@@ -29,11 +29,30 @@ struct tc_type {
     type_scan_fn scan;      /* non-NULL: the collector asks it for pointers */
 };
 
-/* The type with this id, or NULL for id 0.  Lock-free. */
-const tc_type *type_by_id(uint16_t id);
+/* type_table: 256 blocks of TYPE_BLOCK ids, made on demand; an entry
+ * goes from NULL to its type once (release).  Read lock-free. */
+#define TYPE_BLOCK 256
+extern _Atomic(const tc_type *) *_Atomic type_table[(TYPE_MAX_ID + 1) / TYPE_BLOCK];
 
-/* Aborts with a message if t is not a type made by tc_type_new(_scan). */
-void type_check(const tc_type *t, const char *who);
+/* The type with this id, or NULL for id 0.  Lock-free; inline, because
+ * marking asks it for every object it scans. */
+static inline const tc_type *type_by_id(uint16_t id)
+{
+    _Atomic(const tc_type *) *block =
+        atomic_load_explicit(&type_table[id / TYPE_BLOCK], memory_order_acquire);
+    if (block == NULL)
+        return NULL;
+    return atomic_load_explicit(&block[id % TYPE_BLOCK], memory_order_acquire);
+}
+
+/* Aborts with a message if t is not a type made by tc_type_new(_scan).
+ * Inline, because every tc_new checks its argument. */
+void type_check_fail(const tc_type *t, const char *who);
+static inline void type_check(const tc_type *t, const char *who)
+{
+    if (__builtin_expect(t == NULL || t->magic != TYPE_MAGIC || type_by_id(t->id) != t, 0))
+        type_check_fail(t, who);
+}
 
 void type_init(void);      /* tc_init */
 void type_reset_all(void); /* tc_shutdown */
