@@ -51,6 +51,8 @@
 #include <dlfcn.h>
 #include <tricolor.h>
 
+#include "bench.h"
+
 /* mimalloc is loaded with dlopen(RTLD_LOCAL) rather than linked: Debian's
  * libmimalloc also defines malloc and __libc_malloc, so linking it would
  * silently replace glibc's allocator in the "malloc" column. */
@@ -103,13 +105,6 @@ struct params {
 
 /* ---- Small helpers ----------------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
-}
-
 static int in_child; /* set in a measurement child, which ends with _exit */
 
 static _Noreturn void die(const char *what, const char *detail)
@@ -130,19 +125,6 @@ static const char *size_label(size_t size, char *buf, size_t len)
     else
         snprintf(buf, len, "%zu B", size);
     return buf;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of n values; sorts them in place. */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
 /* Geometric mean of n positive values: the n-th root of their product,

@@ -61,6 +61,8 @@
 
 #include <tricolor.h>
 
+#include "bench.h"
+
 #include "gc/mark.h"
 #include "gc/wbbuf.h"
 #include "gc/workbuf.h"
@@ -87,13 +89,6 @@ struct value {
 #else
 #define LOOP_FN __attribute__((noinline, noipa))
 #endif
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 /* ---- The four loops ------------------------------------------------------ */
 
@@ -184,18 +179,6 @@ static void marking_end(gcwork *gw)
 }
 
 /* ---- Reporting ------------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static _Noreturn void usage(void)
 {

@@ -54,6 +54,8 @@
 
 #include <tricolor.h>
 
+#include "bench.h"
+
 #define CHAIN 2            /* objects per slot */
 #define SAMPLE_MS 20       /* how often the main thread reads the statistics */
 #define MAX_THREADS 16
@@ -73,13 +75,6 @@ static size_t nslots;
 static uint64_t node_tag(size_t slot, int depth)
 {
     return ((uint64_t)slot * CHAIN + (uint64_t)depth) ^ TAG_MAGIC;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 static _Noreturn void die(const char *what)

@@ -42,6 +42,8 @@
 
 #include <tricolor.h>
 
+#include "bench.h"
+
 #include "gc/scavenger.h"
 
 #define MiB ((uint64_t)1 << 20)
@@ -56,13 +58,6 @@ static struct {
     long spike_mib, live_mib, limit_mib, churn_mib, obj;
     const char *only;
 } cfg;
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static uint64_t rss_bytes(void)
 {

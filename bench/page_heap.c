@@ -32,6 +32,8 @@
 #include <time.h>
 #include <tricolor.h>
 
+#include "bench.h"
+
 #include "heap/arena.h"
 #include "heap/heap_verify.h"
 #include "heap/page_alloc.h"
@@ -58,25 +60,6 @@ static size_t random_npages(void)
     if (r % 100 < 90)
         return 1 + (r >> 8) % 8;
     return 9 + (r >> 8) % 120;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 typedef struct result {

@@ -35,6 +35,8 @@
 
 #include <tricolor.h>
 
+#include "bench.h"
+
 #define MAX_REPS 51
 
 struct node {
@@ -64,13 +66,6 @@ static long check(const struct node *n)
     return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static uint64_t cpu_ns(void)
 {
     struct timespec t;
@@ -97,18 +92,6 @@ static uint64_t binary_trees(int max_depth)
         exit(1);
     }
     return now_ns() - t0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static _Noreturn void usage(void)
