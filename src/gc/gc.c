@@ -738,6 +738,7 @@ static void gc_fork_child(void)
     pthread_cond_init(&ctl.cv, NULL);
     pthread_cond_init(&ctl.done_cv, NULL);
     thread_registry_fork_child(fork_self);
+    mcentral_fork_adopt_orphans(fork_self != NULL ? &fork_self->cache : NULL);
     sweep_fork_child();
     if (fork_self != NULL && fork_waited)
         atomic_store(&fork_self->state, THREAD_RUNNING);

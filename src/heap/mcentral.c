@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "../base/throw.h"
+#include "mcache.h"
 #include "page_heap.h"
 
 mcentral central[NUM_SPAN_CLASSES];
@@ -114,4 +115,29 @@ void mcentral_add_large(mcentral *c, span *s)
     lock_acquire(&c->lock);
     span_list_push(&c->full[sweep_swept_index(sg)], s);
     lock_release(&c->lock);
+}
+
+void mcentral_fork_adopt_orphans(const struct mcache *keep)
+{
+    uint32_t sg = atomic_load_explicit(&heap.sweepgen, memory_order_acquire);
+    size_t n;
+    span *const *all = allspans_begin_read(&n);
+    for (size_t k = 0; k < n; k++) {
+        span *s = all[k];
+        if (atomic_load_explicit(&s->state, memory_order_acquire) != SPAN_IN_USE || s->list != NULL)
+            continue;
+        if (keep != NULL && atomic_load_explicit(&keep->alloc[s->spanclass], memory_order_relaxed) == s)
+            continue;
+        /* Taken but not yet cached or listed: swept (h) or cached (h + 3)
+         * in this sweep cycle, since no sweep runs across a fork. */
+        atomic_store(&s->alloc_count, (uint16_t)span_count_allocated(s));
+        atomic_store(&s->freeindex_for_scan, s->freeindex);
+        atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
+        mcentral *c = &central[s->spanclass];
+        if (atomic_load(&s->alloc_count) < s->nelems && !span_is_large(s))
+            span_list_push(&c->partial[sweep_swept_index(sg)], s);
+        else
+            span_list_push(&c->full[sweep_swept_index(sg)], s);
+    }
+    allspans_end_read();
 }

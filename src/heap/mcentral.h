@@ -43,6 +43,16 @@ void mcentral_uncache_span(mcentral *c, span *s);
 /* Lists a newly allocated large span so that the sweeper will find it. */
 void mcentral_add_large(mcentral *c, span *s);
 
+/* fork() child, single-threaded: an in-use span that is on no list and in
+ * no cache (`keep`, the surviving thread's, may be NULL) belonged to a
+ * thread that was between taking it and caching or listing it when the
+ * parent forked.  Each such span is made consistent and put on its swept
+ * list: left out, it would never be swept again, and its mark bits, which
+ * sweeping renews each cycle, would outlive their epoch and alias another
+ * span's. */
+struct mcache;
+void mcentral_fork_adopt_orphans(const struct mcache *keep);
+
 static inline unsigned sweep_swept_index(uint32_t sg) { return (sg / 2) % 2; }
 static inline unsigned sweep_unswept_index(uint32_t sg) { return 1 - (sg / 2) % 2; }
 

@@ -5,7 +5,10 @@
  * list and a fresh one is cached; detaching returns every cached span
  * (partial ones to the partial list) and another thread continues
  * allocating in a returned partial span; sweep generations follow Go's
- * cached/uncached states.
+ * cached/uncached states.  After fork, a span a vanished thread had taken
+ * from its mcentral but not yet cached is put back on a swept list, and
+ * the surviving thread's cached spans are left alone
+ * (test_fork_adopts_orphans).
  */
 #include <pthread.h>
 
@@ -95,12 +98,37 @@ static void test_exit_without_detach(void)
     EXPECT_EQ(heap_verify(NULL), 0);
 }
 
+static void test_fork_adopts_orphans(void)
+{
+    spanclass_t sc = make_spanclass(size_to_class(48), 1);
+    mcache *c = tls_mcache;
+    REQUIRE(tc_alloc_noscan(48) != NULL); /* this thread caches a span of sc */
+    span *mine = mcache_span(c, sc);
+    /* What a thread in mcache_refill holds between taking a span and
+     * caching it: off every list, sweepgen h + 3, one slot handed out. */
+    span *orphan = mcentral_cache_span(&central[sc]);
+    REQUIRE(orphan != NULL && orphan != mine && orphan->list == NULL);
+    size_t idx = span_next_free_index(orphan);
+    REQUIRE(idx < orphan->nelems);
+    uint32_t sg = atomic_load(&heap.sweepgen);
+    EXPECT_EQ(atomic_load(&orphan->sweepgen), sg + 3);
+    mcentral_fork_adopt_orphans(c);
+    EXPECT(orphan->list == &central[sc].partial[sweep_swept_index(sg)]);
+    EXPECT_EQ(atomic_load(&orphan->sweepgen), sg);
+    EXPECT_EQ(atomic_load(&orphan->alloc_count), span_count_allocated(orphan));
+    EXPECT_EQ(atomic_load(&orphan->freeindex_for_scan), orphan->freeindex);
+    EXPECT(mine->list == NULL); /* the survivor's cache is untouched */
+    EXPECT_EQ(atomic_load(&mine->sweepgen), sg + 3);
+    EXPECT_EQ(heap_verify(NULL), 0);
+}
+
 int main(void)
 {
     REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_refill_cycle);
     RUN(test_detach_returns_spans);
     RUN(test_exit_without_detach);
+    RUN(test_fork_adopts_orphans);
     tc_shutdown();
     TEST_MAIN_END();
 }
