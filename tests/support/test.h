@@ -13,6 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* SANITIZED: 1 in AddressSanitizer and ThreadSanitizer builds (gcc or
+ * clang), where tests give timing-sensitive bounds more room. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 static int test_failures;
 static int test_checks;
 static const char *test_current = "";

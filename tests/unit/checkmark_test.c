@@ -53,17 +53,6 @@
 #include "child.h"
 #include "tricolor.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 struct cm_node {
     struct cm_node *extra; /* offset 0: scanned before next */
     struct cm_node *next;

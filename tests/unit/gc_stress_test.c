@@ -55,16 +55,6 @@
 #include "util.h"
 #include "tricolor.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
 #if defined(__SANITIZE_THREAD__)
 #define TSAN_BUILD 1
 #elif defined(__has_feature)

@@ -55,17 +55,6 @@
 #include "child.h"
 #include "tricolor.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 #define NOINLINE __attribute__((noinline))
 #define OBJ_MAGIC 0x0b1ec7ed5afe0b1eull
 #define CHILD_TIMEOUT (SANITIZED ? 120 : 40)
