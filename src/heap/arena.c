@@ -6,11 +6,13 @@
  *  - The heap grows in arenas of ARENA_SIZE bytes, each aligned to its
  *    size.  Reservations are made at a hint so the heap grows contiguously:
  *    first ARENA_HINT_START (Go's), then just above the highest or just
- *    below the lowest reservation so far.  When neither is free (under
- *    AddressSanitizer the first hint is in its shadow memory; Linux places
- *    mappings top-down, so the space above a kernel-chosen range is often
- *    taken), any aligned range is taken and the hints restart around it,
- *    as Go adds hints both up and down.
+ *    below the lowest reservation so far.  When neither is free, the next
+ *    rung of Go's ladder of fresh hints (i << 40 | 0xc0 << 32) is tried,
+ *    so the heap restarts far from where the kernel puts other mappings
+ *    (under AddressSanitizer the first rungs lie in its shadow memory).
+ *    Only when every rung is taken does the kernel choose: Linux places
+ *    mappings top-down, so the space next to such a range soon fills with
+ *    the program's other mappings.
  *  - The page allocator's summary memory for a new range is committed
  *    before any of its arenas is registered, so a failure cannot leave an
  *    arena in the index that the page allocator does not know.
@@ -45,6 +47,8 @@ _Atomic(arena_l2 *) arena_index[(size_t)1 << ARENA_L1_BITS];
  * hint_down - size (0: no such hint). */
 static NOGC_DATA uintptr_t hint_up = ARENA_HINT_START;
 static NOGC_DATA uintptr_t hint_down;
+static NOGC_DATA unsigned hint_rung = 1;          /* next fresh hint; 0 is the first */
+#define HINT_RUNGS 0x80
 static arena **all_arenas;                       /* under the heap lock */
 static size_t all_arenas_len, all_arenas_cap;
 
@@ -73,6 +77,14 @@ static uintptr_t arena_reserve(size_t size)
     if (hint_down >= size && (base = arena_reserve_at(hint_down - size, size)) != 0) {
         hint_down = base;
         return base;
+    }
+    while (hint_rung < HINT_RUNGS) {
+        uintptr_t at = (uintptr_t)hint_rung++ << 40 | ARENA_HINT_START;
+        if ((base = arena_reserve_at(at, size)) != 0) {
+            hint_up = base + size;
+            hint_down = base;
+            return base;
+        }
     }
     /* Over-reserve by one arena and trim to alignment. */
     void *p = sys_reserve(NULL, size + ARENA_SIZE);
@@ -177,4 +189,5 @@ void arena_free_all(void)
     all_arenas_len = all_arenas_cap = 0;
     hint_up = ARENA_HINT_START;
     hint_down = 0;
+    hint_rung = 1;
 }
