@@ -80,9 +80,11 @@ bool mark_pointer(uintptr_t p, gcwork *gw)
  * with no arena, page or span lookup: about a dozen instructions instead of
  * the forty of mark_pointer.  Entries alternate between the two streams
  * (tc_store appends the slot's old value, then the new one), and each has
- * its own locality, so each has its own memo.
+ * its own locality, so each has its own memo.  A value outside its memo
+ * looks in a small cache of spans indexed by page before the full lookup,
+ * so a program that cycles among a few dozen spans seldom pays for one.
  *
- * The memo is sound for the length of one call: the caller does not reach
+ * The memo and the cache are sound for the length of one call: the caller does not reach
  * a safepoint inside it, and while the collector marks no span is swept or
  * freed, and a span's range, divisor and mark bits do not change.
  */
@@ -92,13 +94,15 @@ typedef struct span_memo {
     uint32_t divmul;         /* 0 for a large span: one object */
 } span_memo;
 
+/* Whether p lies in the memo's span and is marked.  Branch-free: a value
+ * outside the span reads bit 0 of the span's first word and discards it,
+ * so the hot loop has one well-predicted branch per value. */
 static inline bool memo_marked(const span_memo *m, uintptr_t p)
 {
     uintptr_t off = p - m->lo;
-    if (off >= m->len)
-        return false;
-    size_t idx = (size_t)(((uint64_t)(uint32_t)off * m->divmul) >> 32);
-    return (__atomic_load_n(&m->bits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64)) & 1;
+    bool in = off < m->len;
+    size_t idx = in ? (size_t)(((uint64_t)(uint32_t)off * m->divmul) >> 32) : 0;
+    return in & (__atomic_load_n(&m->bits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64));
 }
 
 static inline span_memo memo_of(const span *s)
@@ -107,30 +111,40 @@ static inline span_memo memo_of(const span *s)
     return m;
 }
 
-/* A value outside the memo's span: the full lookup.  Returns its span (to
- * become the memo) or NULL if p is not a heap pointer. */
-static NOINLINE span *memo_miss(uintptr_t p, gcwork *gw)
+#define SPAN_CACHE_SLOTS 32
+
+/* A value outside the memo's span: a look in the cache of spans by page,
+ * then the full lookup.  Returns its span (to become the memo) or NULL if
+ * p is not a heap pointer. */
+static NOINLINE span *memo_miss(uintptr_t p, gcwork *gw, span **cache)
 {
-    span *s = p >= 4096 ? span_of_heap(p) : NULL;
-    if (s != NULL)
-        mark_in_span(s, p, gw);
+    span **c = &cache[(p >> PAGE_SHIFT) % SPAN_CACHE_SLOTS];
+    span *s = *c;
+    if (s == NULL || p - s->start >= s->limit - s->start) {
+        if (p < 4096 || (s = span_of_heap(p)) == NULL)
+            return NULL;
+        *c = s;
+    }
+    mark_in_span(s, p, gw);
     return s;
 }
 
 void mark_pointers(void *const *ptrs, size_t n, gcwork *gw)
 {
-    span_memo m0 = {0, 0, NULL, 0}, m1 = {0, 0, NULL, 0};
+    span *cache[SPAN_CACHE_SLOTS] = {NULL};
+    static const uint64_t no_bits[1];
+    span_memo m0 = {0, 0, no_bits, 0}, m1 = {0, 0, no_bits, 0};
     span *s;
     size_t i = 0;
     for (; i + 2 <= n; i += 2) {
         uintptr_t a = (uintptr_t)ptrs[i], b = (uintptr_t)ptrs[i + 1];
-        if (!memo_marked(&m0, a) && (s = memo_miss(a, gw)) != NULL)
+        if (!memo_marked(&m0, a) && (s = memo_miss(a, gw, cache)) != NULL)
             m0 = memo_of(s);
-        if (!memo_marked(&m1, b) && (s = memo_miss(b, gw)) != NULL)
+        if (!memo_marked(&m1, b) && (s = memo_miss(b, gw, cache)) != NULL)
             m1 = memo_of(s);
     }
     if (i < n && !memo_marked(&m0, (uintptr_t)ptrs[i]))
-        memo_miss((uintptr_t)ptrs[i], gw);
+        memo_miss((uintptr_t)ptrs[i], gw, cache);
 }
 
 NOPREEMPT_TEXT void mark_new_object(span *s, size_t idx)
