@@ -468,17 +468,6 @@ static void flush_all_threads(void)
     gcwork_dispose(&ctl_work);
 }
 
-static void clear_page_marks(void)
-{
-    lock_acquire(&heap.lock);
-    size_t n;
-    arena *const *list = arena_list(&n);
-    for (size_t i = 0; i < n; i++)
-        for (size_t w = 0; w < PAGES_PER_ARENA / 64; w++)
-            atomic_store_explicit(&list[i]->page_marks[w], 0, memory_order_relaxed);
-    lock_release(&heap.lock);
-}
-
 /* ---- The cycle ---------------------------------------------------------- */
 
 /* Under ctl.mu. */
@@ -513,7 +502,6 @@ static void gc_cycle(bool forced)
     TRACE_EV_STR(TRACE_EV_PHASE, "sweep termination");
     TRACE_EV1(TRACE_EV_HEAP_ALLOC, (uint64_t)atomic_load(&heap_live));
     gcbits_next_epoch();
-    clear_page_marks();
     atomic_store(&mark_bytes_marked, 0);
     atomic_store(&mark_scan_work, 0);
     atomic_store(&bg_credit, 0);

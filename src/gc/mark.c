@@ -37,15 +37,6 @@ _Atomic uint64_t mark_bytes_marked, mark_scan_work;
  * included, racing with the mutators by design. */
 #define NOTSAN __attribute__((no_sanitize("thread", "address")))
 
-static inline void page_mark(span *s)
-{
-    arena *a = arena_of(s->start);
-    size_t pi = arena_page_index(s->start);
-    uint64_t bit = (uint64_t)1 << (pi % 64);
-    if ((atomic_load_explicit(&a->page_marks[pi / 64], memory_order_relaxed) & bit) == 0)
-        atomic_fetch_or_explicit(&a->page_marks[pi / 64], bit, memory_order_relaxed);
-}
-
 /* Greys the object of in-use span s that holds p (p within its objects). */
 static inline __attribute__((always_inline)) bool mark_in_span(span *s, uintptr_t p, gcwork *gw)
 {
@@ -56,18 +47,28 @@ static inline __attribute__((always_inline)) bool mark_in_span(span *s, uintptr_
         return false;
     if (!span_mark(s, idx))
         return true;
-    page_mark(s);
-    if (span_is_noscan(s))
+    if (span_is_noscan(s)) {
         gw->bytes_marked += s->elemsize;
-    else
+    } else {
+        /* The scan will need the object's type id, which lies apart from
+         * everything else the scan touches: start fetching it now. */
+        const uint16_t *ids = __atomic_load_n(&s->type_ids, __ATOMIC_RELAXED);
+        if (ids != NULL)
+            __builtin_prefetch(&ids[idx]);
         gcwork_put(gw, span_object_base(s, idx));
+    }
     return true;
+}
+
+static inline __attribute__((always_inline)) bool mark_pointer_inline(uintptr_t p, gcwork *gw)
+{
+    span *s = span_of_heap(p);
+    return s != NULL && mark_in_span(s, p, gw);
 }
 
 bool mark_pointer(uintptr_t p, gcwork *gw)
 {
-    span *s = span_of_heap(p);
-    return s != NULL && mark_in_span(s, p, gw);
+    return mark_pointer_inline(p, gw);
 }
 
 /*
@@ -149,10 +150,8 @@ void mark_pointers(void *const *ptrs, size_t n, gcwork *gw)
 
 NOPREEMPT_TEXT void mark_new_object(span *s, size_t idx)
 {
-    if (span_mark(s, idx)) {
-        page_mark(s);
+    if (span_mark(s, idx))
         atomic_fetch_add_explicit(&mark_bytes_marked, s->elemsize, memory_order_relaxed);
-    }
 }
 
 NOTSAN void mark_scan_block(uintptr_t lo, uintptr_t hi, gcwork *gw)
@@ -197,7 +196,7 @@ NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)
                 uintptr_t v = __atomic_load_n((uintptr_t *)(base + off + t->ptr_offsets[i]),
                                               __ATOMIC_RELAXED);
                 if (v >= 4096)
-                    mark_pointer(v, gw);
+                    mark_pointer_inline(v, gw);
             }
     }
     gw->scan_work += size;

@@ -31,9 +31,6 @@ typedef struct arena {
     _Atomic(struct span *) spans[PAGES_PER_ARENA];
     /* Bit per page, set on the first page of each in-use span.  Under the heap lock. */
     uint64_t page_in_use[PAGES_PER_ARENA / 64];
-    /* Bit per page, set on a span's first page when the collector marks any
-     * object in it (atomic OR while marking; cleared at mark start). */
-    _Atomic uint64_t page_marks[PAGES_PER_ARENA / 64];
     /* The page allocator's bitmaps for this arena's chunks. */
     palloc_chunk chunks[CHUNKS_PER_ARENA];
     uintptr_t base; /* constant */
