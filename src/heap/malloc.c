@@ -13,7 +13,10 @@
  *
  * Zeroing: memory is zero as the API promises.  A span made from pages the
  * OS zeroed (fresh or released) has needzero = 0 and its slots are handed
- * out as they are; otherwise each slot is cleared when allocated.
+ * out as they are; otherwise a small span's free slots are cleared in runs
+ * when it enters a cache (mcache_refill), so the fast path finds needzero
+ * = 0 and never calls memset per object; a large object is cleared when
+ * allocated.
  *
  * Publication: the object's type id is written, then freeindex_for_scan is
  * stored with release order, so a concurrent reader that sees the slot as

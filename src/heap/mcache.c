@@ -72,6 +72,8 @@ int mcache_refill(mcache *c, spanclass_t sc)
     span *s = mcentral_cache_span(&central[sc]);
     if (s == NULL)
         return -1;
+    if (s->needzero)
+        span_zero_free(s);
     atomic_store_explicit(&c->alloc[sc], s, memory_order_release);
     report_alloc(span_unused_bytes(s)); /* may assist or start a cycle */
     return 0;

@@ -109,6 +109,24 @@ size_t span_next_free_index(span *s)
     return result;
 }
 
+void span_zero_free(span *s)
+{
+    size_t n = s->nelems, i = s->freeindex;
+    while (i < n) {
+        /* A run of free slots [i, j) is cleared with one memset. */
+        if ((s->alloc_bits[i / 64] >> (i % 64)) & 1) {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && !((s->alloc_bits[j / 64] >> (j % 64)) & 1))
+            j++;
+        memset((void *)span_object_base(s, i), 0, (j - i) * s->elemsize);
+        i = j;
+    }
+    s->needzero = 0;
+}
+
 int span_set_type_id(span *s, size_t idx, uint16_t id)
 {
     uint16_t *ids = s->type_ids; /* the owner's own pointer */

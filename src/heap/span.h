@@ -170,6 +170,10 @@ void span_refill_alloc_cache(span *s, size_t idx);
 
 /* Records type id `id` for slot idx, allocating the id array on first
  * need.  Returns -1 when out of memory.  Owner only. */
+/* Clears every free slot from freeindex on and sets needzero = 0: done once
+ * when a span that needs zeroing enters a cache, instead of slot by slot on
+ * the allocation fast path.  By the span's owner. */
+void span_zero_free(span *s);
 int span_set_type_id(span *s, size_t idx, uint16_t id);
 
 static inline uint16_t span_type_id(const span *s, size_t idx)
