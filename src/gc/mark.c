@@ -47,16 +47,10 @@ static inline __attribute__((always_inline)) bool mark_in_span(span *s, uintptr_
         return false;
     if (!span_mark(s, idx))
         return true;
-    if (span_is_noscan(s)) {
+    if (span_is_noscan(s))
         gw->bytes_marked += s->elemsize;
-    } else {
-        /* The scan will need the object's type id, which lies apart from
-         * everything else the scan touches: start fetching it now. */
-        const uint16_t *ids = __atomic_load_n(&s->type_ids, __ATOMIC_RELAXED);
-        if (ids != NULL)
-            __builtin_prefetch(&ids[idx]);
+    else
         gcwork_put(gw, span_object_base(s, idx));
-    }
     return true;
 }
 
@@ -177,7 +171,7 @@ static const tc_type *object_type_of(const span *s, uintptr_t base)
 {
     if (span_is_large(s))
         return atomic_load_explicit(&((span *)s)->large_type, memory_order_acquire);
-    return type_by_id(span_type_id(s, span_object_index(s, base)));
+    return type_by_id(span_scan_type_id(s, span_object_index(s, base)));
 }
 
 NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)

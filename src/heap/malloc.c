@@ -137,7 +137,9 @@ static inline __attribute__((always_inline)) void *malloc_small(size_t size, uin
     if (unlikely(s->needzero))
         return malloc_small_finish(c, s, idx, type_id);
     if ((type_id | (uintptr_t)s->type_ids) != 0) {
-        if (unlikely(s->type_ids == NULL))
+        if (unlikely(s->type_ids == NULL) ||
+            unlikely(type_id != s->sole_type_id &&
+                     !atomic_load_explicit(&s->types_mixed, memory_order_relaxed)))
             return malloc_small_finish(c, s, idx, type_id);
         s->type_ids[idx] = type_id;
     }

@@ -79,6 +79,15 @@ typedef struct span {
      * object was ever allocated in the span.  Id 0: untyped.  The owner
      * publishes the array with a release store; others load with acquire. */
     uint16_t *type_ids;
+    /* While types_mixed is 0, every object allocated in the span since
+     * type_ids was made has type id sole_type_id, and none was allocated
+     * before it: the collector then takes the type from here and leaves
+     * the array alone (one cache miss less per object scanned).  Set by
+     * the owner when it makes type_ids (before publishing it); types_mixed
+     * becomes 1, for good, before an object of another type is published.
+     * Reset when the span is made. */
+    uint16_t sole_type_id;
+    _Atomic uint8_t types_mixed;
     /* The type of a large span's object (NULL: untyped).  atomic. */
     _Atomic(const struct tc_type *) large_type;
     /* Off-heap records attached to objects of the span (finalizers, weak
@@ -175,6 +184,18 @@ void span_refill_alloc_cache(span *s, size_t idx);
  * the allocation fast path.  By the span's owner. */
 void span_zero_free(span *s);
 int span_set_type_id(span *s, size_t idx, uint16_t id);
+
+/* The type id of slot idx for the collector: the span's sole type while
+ * it has one, else the slot's entry. */
+static inline uint16_t span_scan_type_id(const span *s, size_t idx)
+{
+    const uint16_t *ids = __atomic_load_n(&s->type_ids, __ATOMIC_ACQUIRE);
+    if (ids == NULL)
+        return 0;
+    if (!atomic_load_explicit(&((span *)s)->types_mixed, memory_order_acquire))
+        return s->sole_type_id;
+    return ids[idx];
+}
 
 static inline uint16_t span_type_id(const span *s, size_t idx)
 {

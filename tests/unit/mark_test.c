@@ -16,6 +16,11 @@
  *  - test_mark_pointers_scattered: the same words shuffled, so the memo
  *    misses all the time, and alternating between two streams.
  *  - test_mark_pointers_odd_lengths: buffers of 0, 1 and odd lengths.
+ *  - test_scan_type: the type the scan takes for an object (the span's
+ *    sole type while it has one, span_scan_type_id) is the type recorded
+ *    for its slot (span_type_id), whatever the order in which untyped
+ *    objects and objects of two types share spans, before and after a
+ *    cycle frees and reuses slots; a span of one type keeps its sole type.
  *
  * The collector is off (gc_percent = -1); the tests set the phase to
  * marking themselves and clear the mark bits between runs.
@@ -241,6 +246,73 @@ static void test_mark_pointers_odd_lengths(void)
     run_batch(words + n_words - 9, 9); /* the tail: waste and free slots */
 }
 
+struct left {
+    void *p;
+    void *pad;
+};
+struct right {
+    void *pad;
+    void *p;
+};
+
+#define MIX_OBJS 6000
+static void *mix[MIX_OBJS]; /* registered root */
+
+/* Every object of mix: the collector's type is the slot's type. */
+static size_t check_scan_types(size_t *sole_spans)
+{
+    size_t bad = 0;
+    *sole_spans = 0;
+    for (size_t i = 0; i < MIX_OBJS; i++) {
+        if (mix[i] == NULL)
+            continue;
+        span *s = span_of_heap((uintptr_t)mix[i]);
+        REQUIRE(s != NULL);
+        size_t idx = span_object_index(s, (uintptr_t)mix[i]);
+        if (span_scan_type_id(s, idx) != span_type_id(s, idx))
+            bad++;
+        if (s->type_ids != NULL && !atomic_load(&s->types_mixed))
+            ++*sole_spans;
+    }
+    return bad;
+}
+
+static void test_scan_type(void)
+{
+    const tc_type *lt = TC_TYPE(struct left, p), *rt = TC_TYPE(struct right, p);
+    REQUIRE(tc_root_add(mix, sizeof mix) == 0);
+    /* Runs of each kind, long and short, so that spans of the 16-byte
+     * class begin with each kind and switch at every boundary. */
+    size_t n = 0;
+    /* Untyped objects, then one type filling the rest of their span. */
+    for (size_t k = 1; k <= 4; k++) {
+        for (size_t j = 0; j < 13 * k; j++)
+            mix[n++] = tc_alloc(16);
+        for (size_t j = 0; j < 600; j++)
+            mix[n++] = tc_new(lt);
+    }
+    unsigned seed = 12345;
+    while (n < MIX_OBJS) {
+        unsigned kind = (seed = seed * 1103515245u + 12345u) >> 16;
+        size_t run = kind % 7 == 0 ? 700 : 1 + kind % 40;
+        for (size_t j = 0; j < run && n < MIX_OBJS; j++, n++)
+            mix[n] = kind % 3 == 0 ? tc_alloc(16) : tc_new(kind % 3 == 1 ? lt : rt);
+    }
+    size_t sole;
+    EXPECT_EQ(check_scan_types(&sole), 0);
+    EXPECT(sole > 0); /* the runs of 700 fill spans of one type */
+    /* Free every other object, collect, and fill the holes with the other
+     * kinds. */
+    for (size_t i = 0; i < MIX_OBJS; i += 2)
+        mix[i] = NULL;
+    tc_collect();
+    for (size_t i = 0; i < MIX_OBJS; i += 2)
+        mix[i] = i % 3 == 0 ? tc_new(rt) : i % 3 == 1 ? tc_alloc(16) : tc_new(lt);
+    EXPECT_EQ(check_scan_types(&sole), 0);
+    memset(mix, 0, sizeof mix);
+    tc_root_remove(mix);
+}
+
 int main(void)
 {
     tc_options opts = {.gc_percent = -1, .mark_workers = 1};
@@ -252,6 +324,7 @@ int main(void)
     RUN(test_mark_pointers_scattered);
     RUN(test_mark_pointers_odd_lengths);
     clear_marks();
+    RUN(test_scan_type);
     tc_root_remove(objs);
     free(foreign);
     tc_shutdown();
