@@ -419,9 +419,20 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Whether a CPU would sit idle if the controller slept: fewer threads are
+ * running (attached ones not blocking, plus the dedicated workers and the
+ * controller itself) than there are CPUs.  Go runs idle-mode mark workers
+ * on processors that have nothing else to do; this is the same, for the
+ * one worker that would otherwise throttle itself. */
+static bool cpu_idle(void)
+{
+    return thread_count_running() + (size_t)workers.n + 1 <= (size_t)sys_ncpu();
+}
+
 /* Drains as the fractional (or dedicated) background worker until no grey
  * object is left anywhere.  A forced cycle (tc_collect) has a caller that
- * waits idle, so it marks at full speed (Go's idle-mode worker). */
+ * waits idle, so it marks at full speed (Go's idle-mode worker); so does a
+ * cycle that finds a CPU with nothing else to run. */
 static void mark_concurrently(bool forced)
 {
     double utilization = forced ? 1.0 : mark_utilization;
@@ -444,7 +455,7 @@ static void mark_concurrently(bool forced)
         double ratio = pacer_assist_ratio(&pacer_state, atomic_load(&mark_scan_work) + ctl_work.scan_work,
                                           atomic_load(&heap_live));
         atomic_store_explicit(&assist_ratio, ratio, memory_order_relaxed);
-        if (utilization < 1.0) {
+        if (utilization < 1.0 && !cpu_idle()) {
             /* While this worker sleeps, assists must be able to find its
              * grey objects. */
             gcwork_dispose(&ctl_work);

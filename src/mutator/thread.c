@@ -195,6 +195,16 @@ void thread_registry_fork_child(thread_ctx *self)
     }
 }
 
+size_t thread_count_running(void)
+{
+    size_t n = 0;
+    lock_acquire(&registry.lock);
+    for (thread_ctx *t = registry.first; t != NULL; t = t->next)
+        n += atomic_load_explicit(&t->state, memory_order_relaxed) == THREAD_RUNNING;
+    lock_release(&registry.lock);
+    return n;
+}
+
 void thread_count_allocs(uint64_t *mallocs, uint64_t *bytes)
 {
     /* A stop-the-world holds registry.lock while it waits for every

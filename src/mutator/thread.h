@@ -91,6 +91,11 @@ void thread_registry_fork_child(thread_ctx *self);
 extern int wbbuf_capacity;
 void thread_wbuf_reset(thread_ctx *t);
 
+/* Attached threads running right now (not blocking, parked or suspended):
+ * a snapshot for the collector's idle-CPU estimate.  Unattached callers
+ * only (it takes registry.lock as a plain lock). */
+size_t thread_count_running(void);
+
 /* Sums the allocation counters of every thread, live and detached. */
 void thread_count_allocs(uint64_t *mallocs, uint64_t *bytes);
 

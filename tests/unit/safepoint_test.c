@@ -31,6 +31,9 @@
  *    while cycles run back to back do not hang later cycles.
  *  - test_attach_detach_churn: threads attaching, allocating and detaching
  *    in a loop during cycles.
+ *  - test_running_count: thread_count_running, the collector's estimate of
+ *    busy CPUs, counts attached threads that run and not those between
+ *    tc_blocking_begin and tc_blocking_end, as threads move in and out.
  *  - test_fork_idle, test_fork_busy: fork() with only the forking thread
  *    attached, and with other threads allocating and cycles running: the
  *    child allocates, collects and verifies its objects and exits 0; the
@@ -50,6 +53,7 @@
 
 #include "gc/mark.h"
 #include "mutator/safepoint.h"
+#include "mutator/thread.h"
 #include "test.h"
 #include "util.h"
 #include "child.h"
@@ -858,6 +862,76 @@ static int fork_busy_child(void)
     return rc;
 }
 
+/* ---- thread_count_running ---------------------------------------------- */
+
+static atomic_int rc_phase, rc_attached;
+
+/* Attaches, then blocks while rc_phase is 0 and runs (polling) while it is
+ * 1; leaves at 2. */
+static void *rc_thread(void *arg)
+{
+    int blocker = arg != NULL;
+    if (tc_thread_attach() != 0)
+        return NULL;
+    if (blocker)
+        tc_blocking_begin();
+    atomic_fetch_add(&rc_attached, 1);
+    while (atomic_load(&rc_phase) == 0)
+        usleep(1000);
+    if (blocker)
+        tc_blocking_end();
+    while (atomic_load(&rc_phase) == 1)
+        tc_safepoint();
+    tc_thread_detach();
+    return NULL;
+}
+
+struct rc_count {
+    size_t n;
+};
+
+static void *rc_counter(void *arg)
+{
+    ((struct rc_count *)arg)->n = thread_count_running(); /* unattached caller */
+    return NULL;
+}
+
+static size_t running_now(void)
+{
+    struct rc_count c = {0};
+    pthread_t th;
+    tc_blocking_begin(); /* the main thread does not count itself */
+    pthread_create(&th, NULL, rc_counter, &c);
+    pthread_join(th, NULL);
+    tc_blocking_end();
+    return c.n;
+}
+
+static int running_count_child(void)
+{
+    init_with("gcpercent=-1");
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, rc_thread, i < 3 ? (void *)1 : NULL);
+    while (atomic_load(&rc_attached) < 4)
+        usleep(1000);
+    /* Three blockers and one runner, which polls in its loop. */
+    CCHECK(running_now() == 1);
+    atomic_store(&rc_phase, 1);
+    usleep(20000);
+    CCHECK(running_now() == 4);
+    atomic_store(&rc_phase, 2);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    CCHECK(running_now() == 0);
+    return atomic_load(&child_failures) ? 1 : 0;
+}
+
+static void test_running_count(void)
+{
+    expect_child_ok(running_count_child, "running count");
+}
+
 static void test_fork_idle(void)
 {
     expect_child_ok(fork_idle_child, "fork with one attached thread");
@@ -877,6 +951,7 @@ int main(void)
     RUN(test_stack_only_objects_survive);
     RUN(test_exit_without_detach);
     RUN(test_attach_detach_churn);
+    RUN(test_running_count);
     RUN(test_fork_idle);
     RUN(test_fork_busy);
     TEST_MAIN_END();
