@@ -171,7 +171,7 @@ static const tc_type *object_type_of(const span *s, uintptr_t base)
 {
     if (span_is_large(s))
         return atomic_load_explicit(&((span *)s)->large_type, memory_order_acquire);
-    return type_by_id(span_scan_type_id(s, span_object_index(s, base)));
+    return type_by_id(span_type_id(s, span_object_index(s, base)));
 }
 
 NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)

@@ -73,7 +73,7 @@ static NOPREEMPT_TEXT void *malloc_small_finish(mcache *c, span *s, size_t idx, 
     c->nopreempt++;
     if (s->needzero)
         memset(p, 0, s->elemsize);
-    if ((type_id | (uintptr_t)s->type_ids) != 0 && unlikely(span_set_type_id(s, idx, type_id) != 0))
+    if (unlikely(span_set_type_id(s, idx, type_id) != 0))
         p = NULL; /* no memory for the id array: the slot stays used until swept */
     atomic_store_explicit(&s->freeindex_for_scan, s->freeindex, memory_order_release);
     if (post_flags())
@@ -136,13 +136,10 @@ static inline __attribute__((always_inline)) void *malloc_small(size_t size, uin
     span_count_alloc(s);
     if (unlikely(s->needzero))
         return malloc_small_finish(c, s, idx, type_id);
-    if ((type_id | (uintptr_t)s->type_ids) != 0) {
-        if (unlikely(s->type_ids == NULL) ||
-            unlikely(type_id != s->sole_type_id &&
-                     !atomic_load_explicit(&s->types_mixed, memory_order_relaxed)))
-            return malloc_small_finish(c, s, idx, type_id);
+    if (unlikely(atomic_load_explicit(&s->types_mixed, memory_order_relaxed)))
         s->type_ids[idx] = type_id;
-    }
+    else if (unlikely(type_id != atomic_load_explicit(&s->sole_type_id, memory_order_relaxed)))
+        return malloc_small_finish(c, s, idx, type_id); /* a new sole type, or mixed */
     /* Publish, then ask whether to allocate black: a thread interrupted
      * before publishing is scanned with an unpublished slot (ignored) and
      * marks the object itself after publishing. */

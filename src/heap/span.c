@@ -51,7 +51,7 @@ int span_init(span *s, uintptr_t base, size_t npages, spanclass_t sc, bool needz
     atomic_store_explicit(&s->alloc_count, 0, memory_order_relaxed);
     atomic_store_explicit(&s->freeindex_for_scan, 0, memory_order_relaxed);
     s->type_ids = NULL;
-    s->sole_type_id = 0;
+    atomic_store_explicit(&s->sole_type_id, 0, memory_order_relaxed);
     atomic_store_explicit(&s->types_mixed, 0, memory_order_relaxed);
     atomic_store_explicit(&s->large_type, NULL, memory_order_relaxed);
     atomic_store_explicit(&s->specials, NULL, memory_order_relaxed);
@@ -131,23 +131,26 @@ void span_zero_free(span *s)
 
 int span_set_type_id(span *s, size_t idx, uint16_t id)
 {
-    uint16_t *ids = s->type_ids; /* the owner's own pointer */
-    if (ids == NULL) {
-        if (id == 0)
-            return 0;
-        ids = blockalloc_alloc((size_t)s->nelems * sizeof(uint16_t));
-        if (ids == NULL)
-            return -1;
-        /* Untyped objects allocated before (id 0, no array) rule out a sole type. */
-        s->sole_type_id = id;
-        if (atomic_load_explicit(&s->alloc_count, memory_order_relaxed) > 1)
-            atomic_store_explicit(&s->types_mixed, 1, memory_order_relaxed);
-        /* Other threads (tc_type_of, the collector) load it with acquire. */
-        __atomic_store_n(&s->type_ids, ids, __ATOMIC_RELEASE);
+    if (atomic_load_explicit(&s->types_mixed, memory_order_relaxed)) {
+        s->type_ids[idx] = id;
+        return 0;
     }
+    uint16_t sole = atomic_load_explicit(&s->sole_type_id, memory_order_relaxed);
+    if (id == sole)
+        return 0;
+    if (atomic_load_explicit(&s->alloc_count, memory_order_relaxed) <= 1) {
+        /* The only object in the span: its type becomes the sole one. */
+        atomic_store_explicit(&s->sole_type_id, id, memory_order_relaxed);
+        return 0;
+    }
+    uint16_t *ids = blockalloc_alloc((size_t)s->nelems * sizeof(uint16_t));
+    if (ids == NULL)
+        return -1;
+    for (size_t i = 0; i < s->nelems; i++)
+        ids[i] = sole;
     ids[idx] = id;
-    if (id != s->sole_type_id && !atomic_load_explicit(&s->types_mixed, memory_order_relaxed))
-        atomic_store_explicit(&s->types_mixed, 1, memory_order_release);
+    __atomic_store_n(&s->type_ids, ids, __ATOMIC_RELEASE);
+    atomic_store_explicit(&s->types_mixed, 1, memory_order_release);
     return 0;
 }
 

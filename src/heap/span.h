@@ -75,18 +75,19 @@ typedef struct span {
      * sweeping makes them the new alloc_bits. */
     uint64_t *alloc_bits;
     uint64_t *mark_bits;
-    /* Per-slot type id (type.h) of typed objects, or NULL while no typed
-     * object was ever allocated in the span.  Id 0: untyped.  The owner
-     * publishes the array with a release store; others load with acquire. */
+    /* Object types (type.h ids; 0: untyped).  While types_mixed is 0,
+     * every object allocated in the span since it was made has type id
+     * sole_type_id (0 at first), and type_ids is NULL: a span of one
+     * type (the common case) costs no per-slot array and the collector no
+     * extra cache miss per object.  The first object of another type makes
+     * the span mixed for good: the owner fills a per-slot array with the
+     * sole id, publishes it (release), then sets types_mixed (release),
+     * all before it publishes the new object; from then on type_ids[idx]
+     * holds each slot's id.  Only the first object allocated in a span
+     * with no other live object may change sole_type_id.  Owner writes;
+     * others read types_mixed with acquire. */
     uint16_t *type_ids;
-    /* While types_mixed is 0, every object allocated in the span since
-     * type_ids was made has type id sole_type_id, and none was allocated
-     * before it: the collector then takes the type from here and leaves
-     * the array alone (one cache miss less per object scanned).  Set by
-     * the owner when it makes type_ids (before publishing it); types_mixed
-     * becomes 1, for good, before an object of another type is published.
-     * Reset when the span is made. */
-    uint16_t sole_type_id;
+    _Atomic uint16_t sole_type_id;
     _Atomic uint8_t types_mixed;
     /* The type of a large span's object (NULL: untyped).  atomic. */
     _Atomic(const struct tc_type *) large_type;
@@ -177,30 +178,22 @@ size_t span_next_free_index(span *s);
  * idx, a multiple of 64. */
 void span_refill_alloc_cache(span *s, size_t idx);
 
-/* Records type id `id` for slot idx, allocating the id array on first
- * need.  Returns -1 when out of memory.  Owner only. */
 /* Clears every free slot from freeindex on and sets needzero = 0: done once
  * when a span that needs zeroing enters a cache, instead of slot by slot on
  * the allocation fast path.  By the span's owner. */
 void span_zero_free(span *s);
+
+/* Records type id `id` for slot idx, just allocated: adopts it as the
+ * span's sole type, or makes the span mixed (allocating the id array).
+ * Returns -1 when out of memory.  Owner only, before publishing the slot. */
 int span_set_type_id(span *s, size_t idx, uint16_t id);
 
-/* The type id of slot idx for the collector: the span's sole type while
- * it has one, else the slot's entry. */
-static inline uint16_t span_scan_type_id(const span *s, size_t idx)
-{
-    const uint16_t *ids = __atomic_load_n(&s->type_ids, __ATOMIC_ACQUIRE);
-    if (ids == NULL)
-        return 0;
-    if (!atomic_load_explicit(&((span *)s)->types_mixed, memory_order_acquire))
-        return s->sole_type_id;
-    return ids[idx];
-}
-
+/* The type id of slot idx (allocated). */
 static inline uint16_t span_type_id(const span *s, size_t idx)
 {
-    const uint16_t *ids = __atomic_load_n(&s->type_ids, __ATOMIC_ACQUIRE);
-    return ids ? ids[idx] : 0;
+    if (!atomic_load_explicit(&((span *)s)->types_mixed, memory_order_acquire))
+        return atomic_load_explicit(&((span *)s)->sole_type_id, memory_order_relaxed);
+    return __atomic_load_n(&s->type_ids, __ATOMIC_RELAXED)[idx];
 }
 
 /* Slots allocated by the invariant's definition: #{i < nelems : i <

@@ -3,10 +3,11 @@
  *
  * A type records where an object's pointers are (sorted byte offsets), or a
  * scan function for layouts offsets cannot describe.  Every type gets a
- * 16-bit id; a span stores one id per slot (span.type_ids), so that the
- * collector can scan each object precisely and tc_type_of can answer, at
- * two bytes per object instead of a header word.  Large objects keep the
- * type pointer in their span.
+ * 16-bit id.  A span stores the one id all its objects share, or, once it
+ * mixes types, an id per slot (span.h), so that the collector can scan
+ * each object precisely and tc_type_of can answer, at no cost per object
+ * in a span of one type and two bytes in a mixed one, instead of a header
+ * word.  Large objects keep the type pointer in their span.
  *
  * type_table maps ids to types: 256 blocks of 256 entries, blocks made on
  * demand.  Entries go from NULL to a type once (release), read lock-free.

@@ -16,11 +16,11 @@
  *  - test_mark_pointers_scattered: the same words shuffled, so the memo
  *    misses all the time, and alternating between two streams.
  *  - test_mark_pointers_odd_lengths: buffers of 0, 1 and odd lengths.
- *  - test_scan_type: the type the scan takes for an object (the span's
- *    sole type while it has one, span_scan_type_id) is the type recorded
- *    for its slot (span_type_id), whatever the order in which untyped
- *    objects and objects of two types share spans, before and after a
- *    cycle frees and reuses slots; a span of one type keeps its sole type.
+ *  - test_scan_type: the type the collector finds for an object (the
+ *    span's sole type while it has one, else its slot's entry) is the type
+ *    it was allocated with, whatever the order in which untyped objects and
+ *    objects of two types share spans, before and after a cycle frees and
+ *    reuses slots; spans of one type keep no per-slot array.
  *
  * The collector is off (gc_percent = -1); the tests set the phase to
  * marking themselves and clear the mark bits between runs.
@@ -32,6 +32,7 @@
 #include "gc/mark.h"
 #include "gc/workbuf.h"
 #include "heap/span.h"
+#include "heap/type.h"
 #include "test.h"
 #include "tricolor.h"
 #include "util.h"
@@ -257,8 +258,16 @@ struct right {
 
 #define MIX_OBJS 6000
 static void *mix[MIX_OBJS]; /* registered root */
+static const tc_type *mix_type[MIX_OBJS];
 
-/* Every object of mix: the collector's type is the slot's type. */
+static void *mix_new(size_t i, const tc_type *t)
+{
+    mix_type[i] = t;
+    return t != NULL ? tc_new(t) : tc_alloc(16);
+}
+
+/* Every object of mix: the collector's type (span_type_id, the same as
+ * tc_type_of) is the type it was made with. */
 static size_t check_scan_types(size_t *sole_spans)
 {
     size_t bad = 0;
@@ -269,10 +278,13 @@ static size_t check_scan_types(size_t *sole_spans)
         span *s = span_of_heap((uintptr_t)mix[i]);
         REQUIRE(s != NULL);
         size_t idx = span_object_index(s, (uintptr_t)mix[i]);
-        if (span_scan_type_id(s, idx) != span_type_id(s, idx))
+        if (type_by_id(span_type_id(s, idx)) != mix_type[i] || tc_type_of(mix[i]) != mix_type[i])
             bad++;
-        if (s->type_ids != NULL && !atomic_load(&s->types_mixed))
+        if (!atomic_load(&s->types_mixed) && atomic_load(&s->sole_type_id) != 0) {
             ++*sole_spans;
+            if (s->type_ids != NULL)
+                bad++; /* a sole-type span has no array */
+        }
     }
     return bad;
 }
@@ -281,34 +293,41 @@ static void test_scan_type(void)
 {
     const tc_type *lt = TC_TYPE(struct left, p), *rt = TC_TYPE(struct right, p);
     REQUIRE(tc_root_add(mix, sizeof mix) == 0);
-    /* Runs of each kind, long and short, so that spans of the 16-byte
-     * class begin with each kind and switch at every boundary. */
     size_t n = 0;
     /* Untyped objects, then one type filling the rest of their span. */
     for (size_t k = 1; k <= 4; k++) {
-        for (size_t j = 0; j < 13 * k; j++)
-            mix[n++] = tc_alloc(16);
-        for (size_t j = 0; j < 600; j++)
-            mix[n++] = tc_new(lt);
+        for (size_t j = 0; j < 13 * k; j++, n++)
+            mix[n] = mix_new(n, NULL);
+        for (size_t j = 0; j < 600; j++, n++)
+            mix[n] = mix_new(n, lt);
     }
+    /* Runs of each kind, long and short, so that spans of the 16-byte
+     * class begin with each kind and switch at every boundary. */
     unsigned seed = 12345;
     while (n < MIX_OBJS) {
         unsigned kind = (seed = seed * 1103515245u + 12345u) >> 16;
         size_t run = kind % 7 == 0 ? 700 : 1 + kind % 40;
         for (size_t j = 0; j < run && n < MIX_OBJS; j++, n++)
-            mix[n] = kind % 3 == 0 ? tc_alloc(16) : tc_new(kind % 3 == 1 ? lt : rt);
+            mix[n] = mix_new(n, kind % 3 == 0 ? NULL : kind % 3 == 1 ? lt : rt);
     }
     size_t sole;
     EXPECT_EQ(check_scan_types(&sole), 0);
-    EXPECT(sole > 0); /* the runs of 700 fill spans of one type */
+    EXPECT(sole > 0); /* the runs of 600 and 700 fill spans of one type */
     /* Free every other object, collect, and fill the holes with the other
      * kinds. */
     for (size_t i = 0; i < MIX_OBJS; i += 2)
         mix[i] = NULL;
     tc_collect();
     for (size_t i = 0; i < MIX_OBJS; i += 2)
-        mix[i] = i % 3 == 0 ? tc_new(rt) : i % 3 == 1 ? tc_alloc(16) : tc_new(lt);
+        mix[i] = mix_new(i, i % 3 == 0 ? rt : i % 3 == 1 ? NULL : lt);
     EXPECT_EQ(check_scan_types(&sole), 0);
+    /* Everything dropped: a span emptied by a cycle takes a new sole type. */
+    memset(mix, 0, sizeof mix);
+    tc_collect();
+    for (size_t i = 0; i < 2000; i++)
+        mix[i] = mix_new(i, rt);
+    EXPECT_EQ(check_scan_types(&sole), 0);
+    EXPECT(sole > 0);
     memset(mix, 0, sizeof mix);
     tc_root_remove(mix);
 }

@@ -91,12 +91,26 @@ static void test_lookup_and_type_ids(void)
     EXPECT_EQ(span_object_index(s, s->start + 40), 1);
     EXPECT_EQ(span_object_base(s, 1), s->start + 32);
     EXPECT(span_type_id(s, 3) == 0);
-    EXPECT_EQ(span_set_type_id(s, 3, 0), 0);
-    EXPECT(s->type_ids == NULL); /* id 0 needs no array */
+    /* The first object's type becomes the span's sole type: no array. */
+    atomic_store(&s->alloc_count, 1);
     EXPECT_EQ(span_set_type_id(s, 3, 77), 0);
-    EXPECT(s->type_ids != NULL);
+    EXPECT(s->type_ids == NULL);
     EXPECT_EQ(span_type_id(s, 3), 77);
-    EXPECT_EQ(span_type_id(s, 4), 0);
+    atomic_store(&s->alloc_count, 2);
+    EXPECT_EQ(span_set_type_id(s, 4, 77), 0);
+    EXPECT(s->type_ids == NULL && !atomic_load(&s->types_mixed));
+    /* Another type next to live objects: mixed, with a per-slot array
+     * that keeps the earlier objects' type. */
+    atomic_store(&s->alloc_count, 3);
+    EXPECT_EQ(span_set_type_id(s, 6, 5), 0);
+    EXPECT(s->type_ids != NULL && atomic_load(&s->types_mixed));
+    EXPECT_EQ(span_type_id(s, 3), 77);
+    EXPECT_EQ(span_type_id(s, 4), 77);
+    EXPECT_EQ(span_type_id(s, 6), 5);
+    atomic_store(&s->alloc_count, 4);
+    EXPECT_EQ(span_set_type_id(s, 7, 0), 0); /* untyped, in a mixed span */
+    EXPECT_EQ(span_type_id(s, 7), 0);
+    EXPECT_EQ(span_type_id(s, 6), 5);
     heap_free_span(s);
     EXPECT(span_of_heap(s->start) == NULL); /* record is dead now */
 }
