@@ -14,6 +14,9 @@
  *    flag, going back to BLOCKING and sleeping if the world is stopped.
  *    The store of the state and the load of the flag are seq_cst on both
  *    sides, so either the stopper sees RUNNING or the thread sees the flag.
+ *  - The stopper sleeps while it waits (on stop_progress, which every
+ *    thread that stops bumps), never yields: a yield can leave it off the
+ *    CPU for a whole time slice after the last thread stopped.
  *  - A thread still RUNNING after STW_SUSPEND_NS (a tight loop with no
  *    safepoint) is sent options.signal; the handler saves the interrupted
  *    registers and stack pointer and sleeps on world_epoch as SUSPENDED.
@@ -52,6 +55,7 @@
  * signal costs a few microseconds.  Go signals at once. */
 #define STW_SUSPEND_NS 100000u
 #define STW_RESIGNAL_NS 200000u   /* a thread that declined is signalled again after this */
+#define STW_POLL_NS 20000u        /* the stopper's longest sleep once signalling has begun */
 
 TC_API int tc__stw_requested;
 static _Atomic uint32_t world_epoch;
@@ -76,12 +80,25 @@ static bool stw_requested(void)
 /* Marks t stopped (PARKED or SUSPENDED) and sleeps until the world runs
  * again.  A thread that wakes to find the next stop already requested
  * stays stopped for it, with the new epoch recorded. */
+/* Bumped, with a wake-up, whenever a thread stops (parks, is suspended,
+ * or turns BLOCKING) while a stop is requested: the stopper sleeps on it
+ * instead of yielding its CPU, which could leave it off the CPU for a
+ * whole time slice after the last thread stopped. */
+static NOGC_DATA _Atomic uint32_t stop_progress; /* a counter: kept out of the scanned globals */
+
+static void note_stopped(void)
+{
+    atomic_fetch_add(&stop_progress, 1);
+    sys_wake_all(&stop_progress);
+}
+
 static void stay_stopped(thread_ctx *t, int state)
 {
     for (;;) {
         uint32_t e = atomic_load(&world_epoch);
         atomic_store(&t->stop_epoch, e);
         atomic_store(&t->state, state);
+        note_stopped();
         while (stw_requested() && atomic_load(&world_epoch) == e)
             sys_wait(&world_epoch, e, 0);
         if (!stw_requested())
@@ -131,6 +148,8 @@ __attribute__((no_sanitize("address"))) static NOINLINE void blocking_inner(thre
     t->nregs = n;
     t->saved_sp = frames_live ? (uintptr_t)&marker : frame_top;
     atomic_store(&t->state, THREAD_BLOCKING);
+    if (stw_requested())
+        note_stopped(); /* seq_cst both sides: the stopper sees BLOCKING or is woken */
     (void)marker;
 }
 
@@ -257,7 +276,10 @@ void stw_start(void)
     stw_holder = 1;
     __atomic_store_n(&tc__stw_requested, 1, __ATOMIC_SEQ_CST);
     uint64_t start = sys_nanotime();
-    for (unsigned spins = 0;; spins++) {
+    for (;;) {
+        /* Read before the scan: a thread that stops after it changes
+         * stop_progress, so the wait below cannot miss it. */
+        uint32_t progress = atomic_load(&stop_progress);
         bool all = true;
         uint64_t now = sys_nanotime();
         uint32_t epoch = atomic_load(&world_epoch);
@@ -277,10 +299,10 @@ void stw_start(void)
         }
         if (all)
             return;
-        if (spins < 64)
-            sched_yield();
-        else
-            nanosleep(&(struct timespec){0, 20000}, NULL);
+        /* Sleep until a thread stops, or until it is time to signal. */
+        uint64_t waited = sys_nanotime() - start;
+        sys_wait(&stop_progress, progress,
+                 waited < STW_SUSPEND_NS ? STW_SUSPEND_NS - waited : STW_POLL_NS);
     }
 }
 
