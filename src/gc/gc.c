@@ -529,10 +529,11 @@ static void gc_cycle(bool forced)
     /* ctl.mu is never taken with the world stopped (fork handling takes
      * it before every runtime lock). */
     if (!stw) {
-        limiter_cycle_stw(stopped0, true);
-        stw1 = sys_nanotime() - p0; /* the pause ends as the world is released */
+        uint64_t restart0 = sys_nanotime();
+        stw1 = restart0 - p0; /* the pause ends as the world is released */
         TRACE_EV0(TRACE_EV_STW_END); /* before: once restarted, this thread may wait for a CPU */
         stw_end();
+        limiter_cycle_stw(stopped0, restart0, true);
         pthread_mutex_lock(&ctl.mu);
         record_pause(stw1, sys_walltime());
         ctl.marking++;
@@ -605,11 +606,12 @@ static void gc_cycle(bool forced)
         lock_release(&pacer_lock);
         memlimit_commit_stw((uint64_t)(live_end > 0 ? live_end : 0), marked);
         scavenger_commit_stw();
-        limiter_cycle_stw(stopped1, false);
         uint64_t end_wall = sys_walltime();
-        stw2 = sys_nanotime() - (stw ? p0 : p1);
+        uint64_t restart1 = sys_nanotime();
+        stw2 = restart1 - (stw ? p0 : p1);
         TRACE_EV0(TRACE_EV_STW_END); /* before: once restarted, this thread may wait for a CPU */
         stw_end();
+        limiter_cycle_stw(stopped1, restart1, false);
         TRACE_EV1(TRACE_EV_HEAP_GOAL, pacer_state.goal);
         TRACE_EV1(TRACE_EV_HEAP_ALLOC, marked);
         TRACE_EV_STR(TRACE_EV_PHASE, "sweep");

@@ -231,10 +231,9 @@ void limiter_tick(bool background)
         publish();
 }
 
-void limiter_cycle_stw(uint64_t stw_start, bool gc_active_after)
+void limiter_cycle_stw(uint64_t stw_start, uint64_t now, bool gc_active_after)
 {
     atomic_store_explicit(&controller_cpu_ns, sys_thread_cputime(), memory_order_relaxed);
-    uint64_t now = sys_nanotime();
     if (limit_set()) {
         limiter_stw(&gc_limiter, stw_start, now, gc_time_total(), sys_process_cputime(), gc_active_after);
     } else {

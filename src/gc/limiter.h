@@ -62,7 +62,12 @@ void limiter_init(void);                                /* tc_init */
 /* An update if LIMITER_PERIOD_NS passed; `background`: the caller is the
  * collector's background worker (its CPU time is then read and kept). */
 void limiter_tick(bool background);
-void limiter_cycle_stw(uint64_t stw_start, bool gc_active_after); /* the controller, world stopped */
+/* The controller, right after restarting the world it stopped from
+ * stw_start to stw_end: accounts the pause as GC time.  Not called with
+ * the world stopped: reading CPU clocks is a system call, and the kernel
+ * may hand the CPU to another thread on its way out, stretching the stop
+ * by a time slice. */
+void limiter_cycle_stw(uint64_t stw_start, uint64_t stw_end, bool gc_active_after);
 /* Whether GC work is held back now (only ever with a memory limit). */
 static inline bool limiter_on(void) { return limiter_limiting(&gc_limiter); }
 
