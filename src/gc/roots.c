@@ -8,7 +8,9 @@
  * at that moment alive, and objects allocated later are black, so they are
  * never rescanned.  A thread's stack is scanned conservatively from its
  * saved stack pointer to its base, plus the registers it saved when it
- * stopped.  Registered roots are barriered and scanned concurrently.
+ * stopped and its static thread-local storage where that lies outside the
+ * stack (the main thread's __thread variables: thread.c finds the blocks
+ * at attach).  Registered roots are barriered and scanned concurrently.
  *
  * Globals are the writable PT_LOAD segments of every loaded object, found
  * with dl_iterate_phdr before the world stops (the loader's lock must not
@@ -112,6 +114,10 @@ size_t roots_scan_stw(gcwork *gw)
         mark_scan_block(lo, t->stack_hi, gw);
         mark_scan_block((uintptr_t)t->regs, (uintptr_t)(t->regs + t->nregs), gw);
         bytes += t->stack_hi - lo;
+        for (size_t i = 0; i < t->ntls; i++) {
+            mark_scan_block(t->tls[i][0], t->tls[i][1], gw);
+            bytes += t->tls[i][1] - t->tls[i][0];
+        }
     }
     for (size_t i = 0; i < nglobals; i++) {
         mark_scan_block(globals[i].lo, globals[i].hi, gw);
@@ -132,10 +138,21 @@ size_t roots_scan_registered(gcwork *gw)
     return bytes;
 }
 
+/* Whether p lies in t's stack or its thread-local storage. */
+static bool thread_owns(const thread_ctx *t, uintptr_t p)
+{
+    if (p >= t->stack_lo && p < t->stack_hi)
+        return true;
+    for (size_t i = 0; i < t->ntls; i++)
+        if (p >= t->tls[i][0] && p < t->tls[i][1])
+            return true;
+    return false;
+}
+
 bool roots_contains(uintptr_t p)
 {
     thread_ctx *self = tls_thread;
-    if (self != NULL && p >= self->stack_lo && p < self->stack_hi)
+    if (self != NULL && thread_owns(self, p))
         return true;
     bool found = false;
     lock_acquire(&roots_lock);
@@ -150,7 +167,7 @@ bool roots_contains(uintptr_t p)
         bool waited = runtime_wait_begin(self);
         lock_acquire(&registry.lock);
         for (thread_ctx *t = registry.first; t != NULL && !found; t = t->next)
-            found = p >= t->stack_lo && p < t->stack_hi;
+            found = thread_owns(t, p);
         lock_release(&registry.lock);
         runtime_wait_end(self, waited);
     }

@@ -22,6 +22,7 @@
 #include "thread.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../base/options.h"
@@ -97,6 +98,26 @@ void thread_wbuf_reset(thread_ctx *t)
     t->wb.end = t->wb_entries + (cap < 0 ? 0 : cap > WBBUF_ENTRIES ? WBBUF_ENTRIES : cap);
 }
 
+/* The thread's TLS blocks that lie outside its stack. */
+static void thread_find_tls(thread_ctx *t)
+{
+    uintptr_t found[THREAD_TLS_MAX][2];
+    size_t n = sys_thread_tls(found, THREAD_TLS_MAX);
+    if (n > THREAD_TLS_MAX) {
+        fprintf(stderr, "tricolor: %zu modules with thread-local storage; only the first %d are "
+                        "scanned as roots\n", n, THREAD_TLS_MAX);
+        n = THREAD_TLS_MAX;
+    }
+    t->ntls = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (found[i][0] >= t->stack_lo && found[i][1] <= t->stack_hi)
+            continue; /* inside the stack: scanned with it */
+        t->tls[t->ntls][0] = found[i][0];
+        t->tls[t->ntls][1] = found[i][1];
+        t->ntls++;
+    }
+}
+
 int thread_attach(void)
 {
     if (tls_thread != NULL)
@@ -111,6 +132,7 @@ int thread_attach(void)
         fixalloc_free(&threadalloc, t);
         return TC_ESTATE;
     }
+    thread_find_tls(t);
     atomic_store(&t->state, THREAD_RUNNING);
     lock_acquire(&registry.lock);
     t->prev = NULL;

@@ -18,6 +18,7 @@
 #include "tricolor.h"
 
 #define WBBUF_ENTRIES 512 /* write-barrier buffer: 256 (old, new) pairs */
+#define THREAD_TLS_MAX 16 /* modules with static TLS whose blocks are roots */
 #define SAVED_REGS 64 /* words: a signal's registers, or a blocking thread's spilled ones */
 
 /* Where a thread is, as the collector sees it.  Owner writes; the
@@ -50,6 +51,13 @@ typedef struct thread_ctx {
     uintptr_t saved_sp;
     size_t nregs;
     uintptr_t regs[SAVED_REGS];
+
+    /* Static thread-local storage outside the stack (the main thread's
+     * __thread variables live apart from its stack; other threads' sit at
+     * its top and are scanned with it): roots like the stack, scanned
+     * with it.  Constant after attach. */
+    uintptr_t tls[THREAD_TLS_MAX][2];
+    size_t ntls;
 
     uint64_t last_signal_ns;        /* the stopper's: when it last signalled this thread */
     /* The world epoch in which the thread parked or was suspended: the

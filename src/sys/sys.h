@@ -82,6 +82,13 @@ void sys_wake_all(_Atomic uint32_t *addr);
  * down).  Returns -1 if unknown. */
 int sys_thread_stack(uintptr_t *lo, uintptr_t *hi);
 
+/* The calling thread's static thread-local storage: one block per loaded
+ * module that has a PT_TLS segment, as [ranges[i][0], ranges[i][1]).
+ * Writes at most max ranges and returns how many there are.  Blocks a
+ * module allocates lazily (dynamic TLS of a library dlopen'ed later) are
+ * not included. */
+size_t sys_thread_tls(uintptr_t (*ranges)[2], size_t max);
+
 /* Registers of an interrupted thread from a signal handler's ucontext:
  * copies up to max general registers into out, sets *sp to its stack
  * pointer less the red zone, returns how many were copied. */

@@ -11,6 +11,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -188,6 +189,37 @@ int sys_thread_stack(uintptr_t *lo, uintptr_t *hi)
     *lo = (uintptr_t)addr;
     *hi = (uintptr_t)addr + size;
     return 0;
+}
+
+typedef struct tls_found {
+    uintptr_t (*ranges)[2];
+    size_t max, n;
+} tls_found;
+
+static int tls_callback(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    tls_found *f = arg;
+    if (info->dlpi_tls_data == NULL)
+        return 0; /* no TLS, or not allocated for this thread yet */
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_TLS || ph->p_memsz == 0)
+            continue;
+        if (f->n < f->max) {
+            f->ranges[f->n][0] = (uintptr_t)info->dlpi_tls_data;
+            f->ranges[f->n][1] = (uintptr_t)info->dlpi_tls_data + ph->p_memsz;
+        }
+        f->n++;
+    }
+    return 0;
+}
+
+size_t sys_thread_tls(uintptr_t (*ranges)[2], size_t max)
+{
+    tls_found f = {ranges, max, 0};
+    dl_iterate_phdr(tls_callback, &f);
+    return f.n;
 }
 
 size_t sys_ucontext_regs(const void *ucontext, uintptr_t *out, size_t max, uintptr_t *sp)
