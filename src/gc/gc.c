@@ -5,14 +5,15 @@
  *
  *  1. Sweep termination.  Finish sweeping the previous cycle (concurrently),
  *     find the global segments, then stop the world: open a new gcbits
- *     epoch, clear the per-page mark bits, turn the write barrier on and
- *     allocation black, and scan every thread's stack and registers and the
- *     globals (the unbarriered roots) once.  Start the world.
+ *     epoch, turn the write barrier on and allocation black, and scan every
+ *     thread's stack, registers and static TLS and the globals (the
+ *     unbarriered roots) once.  Start the world.
  *  2. Concurrent mark.  Scan the registered roots, then drain grey objects:
  *     the controller thread works as the background mark worker aiming at
  *     25% of the CPUs (a fractional worker when that is under one CPU;
- *     extra dedicated workers on bigger machines), and allocating threads
- *     assist in proportion to what they allocate (pacer.c).
+ *     extra dedicated workers on bigger machines), but at full speed while
+ *     a CPU would otherwise be idle, and allocating threads assist in
+ *     proportion to what they allocate (pacer.c).
  *  3. Mark termination.  When no grey object is left, stop the world and
  *     flush every thread's barrier buffer and work buffers.  If that found
  *     grey objects, start the world and keep marking (Go's issue 27993);
