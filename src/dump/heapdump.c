@@ -233,15 +233,9 @@ static bool dumper_oom(const dumper *d)
 /* The base of the allocated object holding p, or 0. */
 static uintptr_t object_at(uintptr_t p)
 {
-    if (p < 4096)
-        return 0;
-    span *s = span_of_heap(p);
-    if (s == NULL)
-        return 0;
-    size_t i = span_is_large(s) ? 0 : span_object_index(s, p);
-    if (!span_slot_allocated(s, i))
-        return 0;
-    return span_object_base(s, i);
+    size_t i;
+    span *s = span_find_object(p, &i);
+    return s != NULL ? span_object_base(s, i) : 0;
 }
 
 /* Records an edge if value points into an object. */
@@ -325,8 +319,7 @@ NOTSAN static void dump_object(dumper *d, span *s, size_t idx)
 {
     uintptr_t base = span_object_base(s, idx);
     size_t size = s->elemsize;
-    const tc_type *t = span_is_large(s) ? atomic_load_explicit(&s->large_type, memory_order_acquire)
-                                        : type_by_id(span_type_id(s, idx));
+    const tc_type *t = span_slot_type(s, idx);
     uint32_t tix = type_ref(d, t);
     enum hd_scan scan = span_is_noscan(s) ? HD_SCAN_NONE
                         : t == NULL       ? HD_SCAN_CONSERVATIVE

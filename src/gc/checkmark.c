@@ -24,10 +24,9 @@
 #include "mark.h"
 #include "roots.h"
 
-static const char *type_name_of(const span *s, uintptr_t base)
+static const char *type_name_of(const span *s, size_t idx)
 {
-    const tc_type *t = span_is_large(s) ? atomic_load(&((span *)s)->large_type)
-                                        : type_by_id(span_type_id(s, span_object_index(s, base)));
+    const tc_type *t = span_slot_type(s, idx);
     if (t == NULL)
         return span_is_noscan(s) ? "(noscan)" : "(conservative)";
     return t->name[0] ? t->name : "(unnamed type)";
@@ -36,15 +35,8 @@ static const char *type_name_of(const span *s, uintptr_t base)
 /* The allocated object holding p, or 0. */
 static uintptr_t object_at(uintptr_t p, span **sp, size_t *idx)
 {
-    span *s = span_of_heap(p);
-    if (s == NULL)
-        return 0;
-    size_t i = span_is_large(s) ? 0 : span_object_index(s, p);
-    if (!span_slot_allocated(s, i))
-        return 0;
-    *sp = s;
-    *idx = i;
-    return span_object_base(s, i);
+    *sp = span_find_object(p, idx);
+    return *sp != NULL ? span_object_base(*sp, *idx) : 0;
 }
 
 typedef struct from {
@@ -71,15 +63,15 @@ static void check_value(uintptr_t slot, uintptr_t value, void *arg)
                  "checkmark: object 0x%lx (%s, %zu bytes) is reachable but was not marked: "
                  "it is pointed to from 0x%lx, offset %ld of the marked object 0x%lx (%s); "
                  "a store into that slot probably bypassed the write barrier (use tc_store)",
-                 (unsigned long)obj, type_name_of(s, obj), s->elemsize, (unsigned long)slot,
+                 (unsigned long)obj, type_name_of(s, idx), s->elemsize, (unsigned long)slot,
                  slot ? (long)(slot - holder) : -1L, (unsigned long)holder,
-                 holder ? type_name_of(hs, holder) : "?");
+                 holder ? type_name_of(hs, hidx) : "?");
     } else {
         snprintf(msg, sizeof msg,
                  "checkmark: object 0x%lx (%s, %zu bytes) is reachable but was not marked: "
                  "it is pointed to from 0x%lx in %s; a store into it probably bypassed the "
                  "write barrier (use tc_store)",
-                 (unsigned long)obj, type_name_of(s, obj), s->elemsize, (unsigned long)slot, f->what);
+                 (unsigned long)obj, type_name_of(s, idx), s->elemsize, (unsigned long)slot, f->what);
     }
     throw(msg);
 }

@@ -167,18 +167,11 @@ static void scan_fn_mark(const void *ptr, void *ctx)
     mark_pointer((uintptr_t)ptr, ((scan_ctx *)ctx)->gw);
 }
 
-static const tc_type *object_type_of(const span *s, uintptr_t base)
-{
-    if (span_is_large(s))
-        return atomic_load_explicit(&((span *)s)->large_type, memory_order_acquire);
-    return type_by_id(span_type_id(s, span_object_index(s, base)));
-}
-
 NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)
 {
     span *s = span_of(base);
     size_t size = s->elemsize;
-    const tc_type *t = object_type_of(s, base);
+    const tc_type *t = span_slot_type(s, span_is_large(s) ? 0 : span_object_index(s, base));
     if (t == NULL) {
         mark_scan_block(base, base + size, gw);
     } else if (t->scan != NULL) {
@@ -213,7 +206,7 @@ NOTSAN void mark_object_slots(uintptr_t base, void (*fn)(uintptr_t, uintptr_t, v
 {
     span *s = span_of(base);
     size_t size = s->elemsize;
-    const tc_type *t = object_type_of(s, base);
+    const tc_type *t = span_slot_type(s, span_is_large(s) ? 0 : span_object_index(s, base));
     if (span_is_noscan(s))
         return;
     if (t == NULL) {

@@ -20,31 +20,11 @@
 #include "type.h"
 #include "tricolor.h"
 
-/* The span and slot of the allocated object holding p, or NULL. */
-static span *object_find(const void *p, size_t *idx)
-{
-    span *s = span_of_heap((uintptr_t)p);
-    if (s == NULL)
-        return NULL;
-    size_t i = span_is_large(s) ? 0 : span_object_index(s, (uintptr_t)p);
-    if (!span_slot_allocated(s, i))
-        return NULL;
-    *idx = i;
-    return s;
-}
-
-static const tc_type *object_type(const span *s, size_t idx)
-{
-    if (span_is_large(s))
-        return atomic_load_explicit(&((span *)s)->large_type, memory_order_relaxed);
-    return type_by_id(span_type_id(s, idx));
-}
-
 TC_API NOPREEMPT_TEXT void *tc_base(const void *p)
 {
     size_t idx;
     TSAN_NOPREEMPT_ENTER();
-    span *s = object_find(p, &idx);
+    span *s = span_find_object((uintptr_t)p, &idx);
     void *r = s ? (void *)span_object_base(s, idx) : NULL;
     TSAN_NOPREEMPT_EXIT();
     return r;
@@ -54,7 +34,7 @@ TC_API NOPREEMPT_TEXT size_t tc_size(const void *p)
 {
     size_t idx;
     TSAN_NOPREEMPT_ENTER();
-    span *s = object_find(p, &idx);
+    span *s = span_find_object((uintptr_t)p, &idx);
     size_t r = s ? s->elemsize : 0;
     TSAN_NOPREEMPT_EXIT();
     return r;
@@ -64,8 +44,8 @@ TC_API NOPREEMPT_TEXT const tc_type *tc_type_of(const void *p)
 {
     size_t idx;
     TSAN_NOPREEMPT_ENTER();
-    span *s = object_find(p, &idx);
-    const tc_type *r = s ? object_type(s, idx) : NULL;
+    span *s = span_find_object((uintptr_t)p, &idx);
+    const tc_type *r = s ? span_slot_type(s, idx) : NULL;
     TSAN_NOPREEMPT_EXIT();
     return r;
 }
@@ -83,7 +63,7 @@ TC_API void tc_heap_walk(void (*fn)(void *obj, size_t size, const tc_type *t, vo
             continue;
         for (size_t i = 0; i < s->nelems; i++)
             if (span_slot_allocated(s, i))
-                fn((void *)span_object_base(s, i), s->elemsize, object_type(s, i), arg);
+                fn((void *)span_object_base(s, i), s->elemsize, span_slot_type(s, i), arg);
     }
     allspans_end_read();
     atomic_fetch_sub(&gcbits_walkers, 1);

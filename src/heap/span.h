@@ -13,6 +13,7 @@
 #include "../base/bits.h"
 #include "arena.h"
 #include "size_class.h"
+#include "type.h"
 
 struct tc_type;
 
@@ -147,6 +148,20 @@ static inline bool span_slot_allocated(const span *s, size_t idx)
     return bit_get(__atomic_load_n(&s->alloc_bits, __ATOMIC_ACQUIRE), idx);
 }
 
+/* The span and slot of the allocated object holding p, or NULL: the lookup
+ * behind tc_base, heap dumps and checkmark reports.  Any thread. */
+static inline span *span_find_object(uintptr_t p, size_t *idx)
+{
+    span *s = p >= 4096 ? span_of_heap(p) : NULL;
+    if (s == NULL)
+        return NULL;
+    size_t i = span_is_large(s) ? 0 : span_object_index(s, p);
+    if (!span_slot_allocated(s, i))
+        return NULL;
+    *idx = i;
+    return s;
+}
+
 /* Whether slot idx is marked.  Any thread. */
 static inline bool span_is_marked(const span *s, size_t idx)
 {
@@ -194,6 +209,14 @@ static inline uint16_t span_type_id(const span *s, size_t idx)
     if (!atomic_load_explicit(&((span *)s)->types_mixed, memory_order_acquire))
         return atomic_load_explicit(&((span *)s)->sole_type_id, memory_order_relaxed);
     return __atomic_load_n(&s->type_ids, __ATOMIC_RELAXED)[idx];
+}
+
+/* The type of the object in slot idx (allocated); NULL if untyped. */
+static inline const tc_type *span_slot_type(const span *s, size_t idx)
+{
+    if (span_is_large(s))
+        return atomic_load_explicit(&((span *)s)->large_type, memory_order_acquire);
+    return type_by_id(span_type_id(s, idx));
 }
 
 /* Slots allocated by the invariant's definition: #{i < nelems : i <
