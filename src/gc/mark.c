@@ -75,71 +75,87 @@ bool mark_pointer(uintptr_t p, gcwork *gw)
  * with no arena, page or span lookup: about a dozen instructions instead of
  * the forty of mark_pointer.  Entries alternate between the two streams
  * (tc_store appends the slot's old value, then the new one), and each has
- * its own locality, so each has its own memo.  A value outside its memo
- * looks in a small cache of spans indexed by page before the full lookup,
- * so a program that cycles among a few dozen spans seldom pays for one.
+ * its own locality, so each has its own memo.
  *
- * The memo and the cache are sound for the length of one call: the caller does not reach
+ * A value outside its stream's memo looks in a small table of memos indexed
+ * by page, filled as spans are resolved, so a buffer whose values cycle
+ * among a few dozen spans seldom pays for the full lookup; the table is
+ * a few instructions away, and its memo replaces the stream's.  Words below
+ * 4096 (nulls: a slot's old value before its first store) get a memo of
+ * their own that calls them marked.
+ *
+ * The memos are sound for the length of one call: the caller does not reach
  * a safepoint inside it, and while the collector marks no span is swept or
  * freed, and a span's range, divisor and mark bits do not change.
  */
 typedef struct span_memo {
     uintptr_t lo, len;       /* [lo, lo + len): the span's object range */
     const uint64_t *bits;    /* its mark bits */
-    uint32_t divmul;         /* 0 for a large span: one object */
+    uintptr_t divmul;        /* 0 for a large span: one object */
 } span_memo;
 
-/* Whether p lies in the memo's span and is marked.  Branch-free: a value
- * outside the span reads bit 0 of the span's first word and discards it,
- * so the hot loop has one well-predicted branch per value. */
+#define MEMO_TABLE_SLOTS 32
+#define MEMO_MIN_VALUES 32   /* fewer values are shaded one by one */
+
+static const uint64_t all_marked[1] = {~(uint64_t)0};
+
+/* Whether p lies in the memo's span and is marked.  An offset inside a
+ * span is below 2^32, so its product with the divisor fits 64 bits. */
 static inline bool memo_marked(const span_memo *m, uintptr_t p)
 {
     uintptr_t off = p - m->lo;
-    bool in = off < m->len;
-    size_t idx = in ? (size_t)(((uint64_t)(uint32_t)off * m->divmul) >> 32) : 0;
-    return in & (__atomic_load_n(&m->bits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64));
+    if (off >= m->len)
+        return false;
+    size_t idx = (size_t)((off * m->divmul) >> 32);
+    return (__atomic_load_n(&m->bits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64)) & 1;
 }
 
-static inline span_memo memo_of(const span *s)
+/* A value outside its memo and its table slot: the full lookup.  Shades the
+ * object if p is a heap pointer, and makes its span the slot's memo. */
+static NOINLINE void memo_resolve(uintptr_t p, gcwork *gw, span_memo *slot)
 {
-    span_memo m = {s->start, s->limit - s->start, s->mark_bits, span_is_large(s) ? 0 : s->divmul};
-    return m;
-}
-
-#define SPAN_CACHE_SLOTS 32
-
-/* A value outside the memo's span: a look in the cache of spans by page,
- * then the full lookup.  Returns its span (to become the memo) or NULL if
- * p is not a heap pointer. */
-static NOINLINE span *memo_miss(uintptr_t p, gcwork *gw, span **cache)
-{
-    span **c = &cache[(p >> PAGE_SHIFT) % SPAN_CACHE_SLOTS];
-    span *s = *c;
-    if (s == NULL || p - s->start >= s->limit - s->start) {
-        if (p < 4096 || (s = span_of_heap(p)) == NULL)
-            return NULL;
-        *c = s;
+    span *s;
+    if (p < 4096) {
+        *slot = (span_memo){0, 4096, all_marked, 0};
+    } else if ((s = span_of_heap(p)) != NULL) {
+        mark_in_span(s, p, gw);
+        *slot = (span_memo){s->start, s->limit - s->start, s->mark_bits,
+                            span_is_large(s) ? 0 : s->divmul};
     }
-    mark_in_span(s, p, gw);
-    return s;
+}
+
+/* The value p of a stream whose memo is *m: done if the memo or the table
+ * says p is marked, shaded otherwise; the table slot's memo becomes the
+ * stream's. */
+static inline __attribute__((always_inline)) void memo_shade(span_memo *m, span_memo *table,
+                                                             uintptr_t p, gcwork *gw)
+{
+    if (memo_marked(m, p))
+        return;
+    span_memo *slot = &table[(p >> PAGE_SHIFT) % MEMO_TABLE_SLOTS];
+    if (!memo_marked(slot, p))
+        memo_resolve(p, gw, slot);
+    *m = *slot;
 }
 
 void mark_pointers(void *const *ptrs, size_t n, gcwork *gw)
 {
-    span *cache[SPAN_CACHE_SLOTS] = {NULL};
-    static const uint64_t no_bits[1];
-    span_memo m0 = {0, 0, no_bits, 0}, m1 = {0, 0, no_bits, 0};
-    span *s;
-    size_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        uintptr_t a = (uintptr_t)ptrs[i], b = (uintptr_t)ptrs[i + 1];
-        if (!memo_marked(&m0, a) && (s = memo_miss(a, gw, cache)) != NULL)
-            m0 = memo_of(s);
-        if (!memo_marked(&m1, b) && (s = memo_miss(b, gw, cache)) != NULL)
-            m1 = memo_of(s);
+    if (n < MEMO_MIN_VALUES) {
+        for (size_t i = 0; i < n; i++)
+            mark_pointer_inline((uintptr_t)ptrs[i], gw);
+        return;
     }
-    if (i < n && !memo_marked(&m0, (uintptr_t)ptrs[i]))
-        memo_miss((uintptr_t)ptrs[i], gw, cache);
+    span_memo table[MEMO_TABLE_SLOTS];
+    for (size_t i = 0; i < MEMO_TABLE_SLOTS; i++)
+        table[i] = (span_memo){0, 0, all_marked, 0};
+    span_memo m0 = table[0], m1 = table[0];
+    void *const *p = ptrs, *const *pairs_end = ptrs + (n & ~(size_t)1);
+    for (; p != pairs_end; p += 2) {
+        memo_shade(&m0, table, (uintptr_t)p[0], gw);
+        memo_shade(&m1, table, (uintptr_t)p[1], gw);
+    }
+    if (n & 1)
+        memo_shade(&m0, table, (uintptr_t)p[0], gw);
 }
 
 NOPREEMPT_TEXT void mark_new_object(span *s, size_t idx)

@@ -13,9 +13,10 @@
  *    once unless it is noscan, and marking it again queues nothing.
  *  - test_mark_pointers_runs: words in runs that stay in one span, the
  *    pattern the batch's span memo serves: same result as the oracle.
- *  - test_mark_pointers_scattered: the same words shuffled, so the memo
- *    misses all the time, and alternating between two streams.
- *  - test_mark_pointers_odd_lengths: buffers of 0, 1 and odd lengths.
+ *  - test_mark_pointers_scattered: the same words shuffled, so the streams'
+ *    memos miss all the time and spans collide in the table of memos.
+ *  - test_mark_pointers_odd_lengths: buffers of 0, 1 and odd lengths, below
+ *    and above the length at which the batch starts its table of memos.
  *  - test_scan_type: the type the collector finds for an object (the
  *    span's sole type while it has one, else its slot's entry) is the type
  *    it was allocated with, whatever the order in which untyped objects and
@@ -245,6 +246,8 @@ static void test_mark_pointers_odd_lengths(void)
     run_batch(words + 1, 1);
     run_batch(words, 7);
     run_batch(words + n_words - 9, 9); /* the tail: waste and free slots */
+    run_batch(words, 33);                /* the first length that uses the memo table */
+    run_batch(words + n_words - 101, 101);
 }
 
 struct left {
