@@ -49,16 +49,23 @@ benches: $(BENCH_BINS)
 # Everything compiled depends on the flags it was compiled with: changing
 # CC, OPT or EXTRA_CFLAGS for a build directory rebuilds it.
 FLAGS_STAMP := $(BUILD)/.flags
-FLAGS_NOW := $(CC) $(LIB_CFLAGS) $(TEST_CFLAGS)
+RUNTIME_SECTIONS := --rename-section .data=tricolor_data --rename-section .data.rel.local=tricolor_data \
+                    --rename-section .bss=tricolor_bss
+FLAGS_NOW := $(CC) $(LIB_CFLAGS) $(TEST_CFLAGS) $(RUNTIME_SECTIONS)
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
 .PHONY: FORCE
 FORCE:
 
+# The runtime's own writable data (free lists, arena index, bitmaps,
+# statistics) moves to sections of its own, which the collector's scan of
+# global data skips (src/gc/roots.c): runtime metadata is never a root,
+# and its words would otherwise hold objects alive by coincidence.
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+	objcopy $(RUNTIME_SECTIONS) $@
 
 -include $(DEPS)
 

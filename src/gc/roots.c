@@ -14,7 +14,11 @@
  *
  * Globals are the writable PT_LOAD segments of every loaded object, found
  * with dl_iterate_phdr before the world stops (the loader's lock must not
- * be taken with the world stopped).
+ * be taken with the world stopped), less the runtime's own data: the
+ * build moves the library's .data and .bss into the sections tricolor_data
+ * and tricolor_bss (Makefile), and NOGC_DATA variables live in
+ * tricolor_nogc.  Runtime metadata is never a root; scanning it would cost
+ * every cycle and keep objects alive by coincidence.
  *
  * Locking: roots_lock (rank LOCK_RANK_ROOTS) guards the registered ranges
  * and the globals list; scanning a registered range holds it, so
@@ -63,8 +67,26 @@ void roots_free_all(void)
     roots_init(); /* the array is persistent memory */
 }
 
-extern char __start_tricolor_nogc[] __attribute__((visibility("hidden")));
-extern char __stop_tricolor_nogc[] __attribute__((visibility("hidden")));
+/* The runtime's own writable data, which is never a root: the
+ * address-holding variables marked NOGC_DATA, and every other variable of
+ * the library, which the build moves out of .data and .bss (Makefile).
+ * The bounds are weak: a section no object has is absent, and its bounds
+ * are null. */
+#define RUNTIME_SECTION(name)                                                          \
+    extern char __start_##name[] __attribute__((weak, visibility("hidden")));          \
+    extern char __stop_##name[] __attribute__((weak, visibility("hidden")));
+RUNTIME_SECTION(tricolor_nogc)
+RUNTIME_SECTION(tricolor_data)
+RUNTIME_SECTION(tricolor_bss)
+
+typedef struct addr_range {
+    uintptr_t lo, hi;
+} addr_range;
+
+typedef struct skip_list {
+    addr_range r[3]; /* sorted by address, disjoint */
+    int n;
+} skip_list;
 
 static void add_global(uintptr_t lo, uintptr_t hi)
 {
@@ -75,32 +97,50 @@ static void add_global(uintptr_t lo, uintptr_t hi)
     }
 }
 
+/* Adds [lo, hi) less the runtime's sections. */
+static void add_global_except(uintptr_t lo, uintptr_t hi, const skip_list *skip)
+{
+    for (int i = 0; i < skip->n && lo < hi; i++) {
+        if (skip->r[i].hi <= lo || skip->r[i].lo >= hi)
+            continue;
+        add_global(lo, skip->r[i].lo);
+        lo = skip->r[i].hi;
+    }
+    add_global(lo, hi);
+}
+
 static int phdr_callback(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    (void)arg;
-    uintptr_t skip_lo = (uintptr_t)__start_tricolor_nogc, skip_hi = (uintptr_t)__stop_tricolor_nogc;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
             continue;
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-        if (skip_lo < hi && skip_hi > lo) {
-            /* The runtime's own address-holding variables (NOGC_DATA). */
-            add_global(lo, skip_lo);
-            add_global(skip_hi, hi);
-        } else {
-            add_global(lo, hi);
-        }
+        add_global_except(lo, hi, arg);
     }
     return 0;
 }
 
 void roots_find_globals(void)
 {
+    const addr_range all[3] = {
+        {(uintptr_t)__start_tricolor_nogc, (uintptr_t)__stop_tricolor_nogc},
+        {(uintptr_t)__start_tricolor_data, (uintptr_t)__stop_tricolor_data},
+        {(uintptr_t)__start_tricolor_bss, (uintptr_t)__stop_tricolor_bss},
+    };
+    skip_list skip = {.n = 0};
+    for (int i = 0; i < 3; i++) {
+        if (all[i].lo >= all[i].hi)
+            continue;
+        int j = skip.n++;
+        for (; j > 0 && skip.r[j - 1].lo > all[i].lo; j--) /* insertion, by address */
+            skip.r[j] = skip.r[j - 1];
+        skip.r[j] = all[i];
+    }
     lock_acquire(&roots_lock);
     nglobals = 0;
-    dl_iterate_phdr(phdr_callback, NULL);
+    dl_iterate_phdr(phdr_callback, &skip);
     lock_release(&roots_lock);
 }
 

@@ -9,6 +9,9 @@
  *    stack, survives cycles.
  *  - test_other_thread_tls: the same for a second attached thread while
  *    the main thread collects.
+ *  - test_runtime_data_not_root: the runtime's own variables (its .data,
+ *    .bss and NOGC_DATA, which the build moves to sections of their own)
+ *    are not among the global roots, while the program's are.
  *
  * Each object carries a pattern, and clobberfree=1 poisons what is freed,
  * so a lost object shows as a broken pattern.  The objects are made in
@@ -21,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc/pacer.h"
+#include "gc/roots.h"
 #include "mutator/thread.h"
 #include "reach.h"
 #include "test.h"
@@ -122,6 +127,16 @@ static void test_other_thread_tls(void)
     EXPECT(atomic_load(&other_ok));
 }
 
+static void test_runtime_data_not_root(void)
+{
+    roots_find_globals();
+    EXPECT(roots_contains((uintptr_t)&bss_ref));
+    EXPECT(roots_contains((uintptr_t)&data_ref));
+    EXPECT(!roots_contains((uintptr_t)&pacer_state));    /* the runtime's .bss */
+    EXPECT(!roots_contains((uintptr_t)&heap_live));
+    EXPECT(!roots_contains((uintptr_t)&wbbuf_capacity)); /* the runtime's .data */
+}
+
 int main(void)
 {
     setenv("TRICOLOR", "clobberfree=1", 1);
@@ -129,6 +144,7 @@ int main(void)
     RUN(test_global_roots);
     RUN(test_main_thread_tls);
     RUN(test_other_thread_tls);
+    RUN(test_runtime_data_not_root);
     tc_shutdown();
     TEST_MAIN_END();
 }
