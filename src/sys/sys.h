@@ -63,7 +63,7 @@ void  sys_used(void *p, size_t size);                      /* Prepared -> Ready 
  * later one too if `sticky`; n = 0 disarms. */
 void sys_fail_after(long n, int sticky);
 
-int sys_ncpu(void);
+int sys_ncpu(void); /* online CPUs, read at the first call */
 uint64_t sys_physical_memory(void); /* bytes of RAM, 0 if unknown */
 
 /* ---- Time, waiting, threads and signals ---------------------------------- */

@@ -121,10 +121,19 @@ uint64_t sys_physical_memory(void)
     return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
 }
 
+/* Read once, as Go reads ncpu at startup: glibc's sysconf opens and parses
+ * /sys/devices/system/cpu/online on every call, and the mark controller
+ * asks at every tick. */
 int sys_ncpu(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    static _Atomic int ncpu;
+    int n = atomic_load_explicit(&ncpu, memory_order_relaxed);
+    if (n == 0) {
+        long v = sysconf(_SC_NPROCESSORS_ONLN);
+        n = v > 0 ? (int)v : 1;
+        atomic_store_explicit(&ncpu, n, memory_order_relaxed);
+    }
+    return n;
 }
 
 uint64_t sys_nanotime(void)
