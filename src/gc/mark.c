@@ -183,7 +183,8 @@ static void scan_fn_mark(const void *ptr, void *ctx)
     mark_pointer((uintptr_t)ptr, ((scan_ctx *)ctx)->gw);
 }
 
-NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)
+/* Inlined into the drain loop, which scans most objects. */
+static inline __attribute__((always_inline)) void scan_object(uintptr_t base, gcwork *gw)
 {
     span *s = span_of(base);
     size_t size = s->elemsize;
@@ -204,6 +205,11 @@ NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)
     }
     gw->scan_work += size;
     gw->bytes_marked += size;
+}
+
+NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)
+{
+    scan_object(base, gw);
 }
 
 typedef struct slots_ctx {
@@ -260,7 +266,7 @@ void mark_flush_counters(gcwork *gw)
  */
 #define PREFETCH_DEPTH 8
 
-int64_t mark_drain(gcwork *gw, int64_t budget)
+NOTSAN int64_t mark_drain(gcwork *gw, int64_t budget)
 {
     uintptr_t ring[PREFETCH_DEPTH];
     unsigned head = 0, n = 0;
@@ -280,7 +286,7 @@ int64_t mark_drain(gcwork *gw, int64_t budget)
         head = (head + 1) % PREFETCH_DEPTH;
         n--;
         uint64_t before = gw->scan_work;
-        mark_scan_object(obj, gw);
+        scan_object(obj, gw);
         done += (int64_t)(gw->scan_work - before);
         /* Others (assists, workers) find work only on the global list:
          * share as soon as it runs dry (Go's gcWork.balance). */

@@ -25,14 +25,8 @@
 #include "../offheap/persistent_alloc.h"
 #include "tricolor.h"
 
-typedef struct lfstack {
-    _Atomic uint64_t head;
-} lfstack;
-
-#define LF_PTR_BITS 48
-#define LF_PTR_MASK (((uint64_t)1 << LF_PTR_BITS) - 1)
-
-static lfstack full_list, empty_list;
+lfstack workbuf_full_list;
+static lfstack empty_list;
 static lock_t workbuf_grow_lock = LOCK_INIT(LOCK_RANK_FIXALLOC);
 
 static void lf_push(lfstack *s, workbuf *b)
@@ -67,7 +61,7 @@ static workbuf *lf_pop(lfstack *s)
 int workbuf_init(void)
 {
     lock_register(&workbuf_grow_lock);
-    atomic_store(&full_list.head, 0);
+    atomic_store(&workbuf_full_list.head, 0);
     atomic_store(&empty_list.head, 0);
     /* The first cycle should not depend on memory being had mid-cycle. */
     char *chunk = persistent_alloc(WORKBUF_CHUNK_BYTES, 64, MEMSTAT_GC);
@@ -81,7 +75,7 @@ int workbuf_init(void)
 void workbuf_reset_all(void)
 {
     /* The buffers themselves go with persistent memory. */
-    atomic_store(&full_list.head, 0);
+    atomic_store(&workbuf_full_list.head, 0);
     atomic_store(&empty_list.head, 0);
 }
 
@@ -110,18 +104,18 @@ static workbuf *workbuf_get_empty(void)
 static void workbuf_put_full(gcwork *gw, workbuf *b)
 {
     DCHECK(b->nobj > 0);
-    lf_push(&full_list, b);
+    lf_push(&workbuf_full_list, b);
     gw->flushed_work = true;
 }
 
-void gcwork_put(gcwork *gw, uintptr_t obj)
+void gcwork_put_slow(gcwork *gw, uintptr_t obj)
 {
     workbuf *b = gw->w1;
-    if (unlikely(b == NULL)) {
+    if (b == NULL) {
         gw->w1 = b = workbuf_get_empty();
         gw->w2 = workbuf_get_empty();
-    } else if (unlikely(b->nobj == WORKBUF_OBJS)) {
-        /* Swap with the spare; if it is full too, ship one. */
+    } else {
+        /* w1 is full: swap with the spare; if it is full too, ship one. */
         gw->w1 = gw->w2;
         gw->w2 = b;
         b = gw->w1;
@@ -133,11 +127,9 @@ void gcwork_put(gcwork *gw, uintptr_t obj)
     b->obj[b->nobj++] = obj;
 }
 
-uintptr_t gcwork_get(gcwork *gw)
+uintptr_t gcwork_get_slow(gcwork *gw)
 {
     workbuf *b = gw->w1;
-    if (likely(b != NULL && b->nobj > 0))
-        return b->obj[--b->nobj];
     if (b == NULL) {
         gw->w1 = workbuf_get_empty();
         gw->w2 = workbuf_get_empty();
@@ -149,7 +141,7 @@ uintptr_t gcwork_get(gcwork *gw)
         b = gw->w1;
         return b->obj[--b->nobj];
     }
-    workbuf *f = lf_pop(&full_list);
+    workbuf *f = lf_pop(&workbuf_full_list);
     if (f == NULL)
         return 0;
     lf_push(&empty_list, b);
@@ -195,7 +187,3 @@ bool gcwork_empty(const gcwork *gw)
     return (gw->w1 == NULL || gw->w1->nobj == 0) && (gw->w2 == NULL || gw->w2->nobj == 0);
 }
 
-bool workbuf_full_empty(void)
-{
-    return (atomic_load_explicit(&full_list.head, memory_order_acquire) & LF_PTR_MASK) == 0;
-}

@@ -35,11 +35,40 @@ typedef struct gcwork {
 int  workbuf_init(void);            /* tc_init: one chunk made up front; TC_ENOMEM */
 void workbuf_reset_all(void);       /* tc_shutdown: forget the lists */
 
-/* Pushes a grey object.  Never fails: aborts if no workbuf memory. */
-void gcwork_put(gcwork *gw, uintptr_t obj);
+/* The global lists: Treiber stacks whose head packs a pointer (low 48
+ * bits) with a counter against ABA. */
+typedef struct lfstack {
+    _Atomic uint64_t head;
+} lfstack;
+#define LF_PTR_BITS 48
+#define LF_PTR_MASK (((uint64_t)1 << LF_PTR_BITS) - 1)
+extern lfstack workbuf_full_list;
+
+void gcwork_put_slow(gcwork *gw, uintptr_t obj);
+uintptr_t gcwork_get_slow(gcwork *gw);
+
+/* Pushes a grey object.  Never fails: aborts if no workbuf memory.  The
+ * fast path (room in w1) is inline: markers push every object they grey. */
+static inline void gcwork_put(gcwork *gw, uintptr_t obj)
+{
+    workbuf *b = gw->w1;
+    if (__builtin_expect(b != NULL && b->nobj < WORKBUF_OBJS, 1)) {
+        b->obj[b->nobj++] = obj;
+        return;
+    }
+    gcwork_put_slow(gw, obj);
+}
+
 /* Pops a grey object, taking a full buffer from the global list when the
  * local ones are empty; 0 when there is none anywhere. */
-uintptr_t gcwork_get(gcwork *gw);
+static inline uintptr_t gcwork_get(gcwork *gw)
+{
+    workbuf *b = gw->w1;
+    if (__builtin_expect(b != NULL && b->nobj > 0, 1))
+        return b->obj[--b->nobj];
+    return gcwork_get_slow(gw);
+}
+
 /* Gives the local buffers back: non-empty ones to the full list, empty
  * ones to the empty list. */
 void gcwork_dispose(gcwork *gw);
@@ -47,7 +76,10 @@ void gcwork_dispose(gcwork *gw);
 void gcwork_balance(gcwork *gw);
 bool gcwork_empty(const gcwork *gw);
 
-/* Whether any full buffer waits on the global list. */
-bool workbuf_full_empty(void);
+/* Whether no full buffer waits on the global list. */
+static inline bool workbuf_full_empty(void)
+{
+    return (atomic_load_explicit(&workbuf_full_list.head, memory_order_acquire) & LF_PTR_MASK) == 0;
+}
 
 #endif
