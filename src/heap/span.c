@@ -113,16 +113,32 @@ size_t span_next_free_index(span *s)
 
 void span_zero_free(span *s)
 {
+    /* Runs of free slots [i, j) are found a bitmap word at a time and each
+     * cleared with one memset.  Bits past nelems are set, but when nelems
+     * is a multiple of 64 there are none, hence the bounds on j. */
     size_t n = s->nelems, i = s->freeindex;
+    const uint64_t *bits = s->alloc_bits;
     while (i < n) {
-        /* A run of free slots [i, j) is cleared with one memset. */
-        if ((s->alloc_bits[i / 64] >> (i % 64)) & 1) {
-            i++;
+        uint64_t free = ~bits[i / 64] >> (i % 64);
+        if (free == 0) {
+            i = (i / 64 + 1) * 64;
             continue;
         }
-        size_t j = i + 1;
-        while (j < n && !((s->alloc_bits[j / 64] >> (j % 64)) & 1))
-            j++;
+        i += ctz64(free);
+        if (i >= n)
+            break;
+        size_t j = i;
+        uint64_t used = bits[j / 64] >> (j % 64);
+        while (used == 0) {
+            j = (j / 64 + 1) * 64;
+            if (j >= n)
+                break;
+            used = bits[j / 64];
+        }
+        if (j < n)
+            j += ctz64(used);
+        if (j > n)
+            j = n;
         memset((void *)span_object_base(s, i), 0, (j - i) * s->elemsize);
         i = j;
     }

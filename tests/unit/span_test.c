@@ -2,7 +2,8 @@
  * span_test.c -- span records (src/heap/span.c): the free-slot walk over
  * alloc bits with freeindex and alloc_cache, across 64-slot windows and
  * with slots already allocated by a previous cycle; type id arrays; the
- * span invariants and span_of / span_of_heap lookups.
+ * span invariants and span_of / span_of_heap lookups; span_zero_free,
+ * which clears exactly the free slots from freeindex on.
  */
 #include <string.h>
 
@@ -67,6 +68,57 @@ static void test_walk_stops_at_nelems(void)
     EXPECT(bit_get(s->alloc_bits, 170) && bit_get(s->alloc_bits, 191));
     s->freeindex = 0;
     heap_free_span(s);
+}
+
+/* span_zero_free against a slot-by-slot oracle: random survivor patterns
+ * (sparse, dense, runs across words) and freeindex values, in classes
+ * whose slot count is a multiple of 64 (16 B: 512, 32 B: 256, no padding
+ * bits) and not (48 B: 170, 1024 B: 8). */
+static void test_zero_free_runs(void)
+{
+    static const unsigned classes[] = {2, 3, 4, 32};
+    uint64_t seed = 0x243f6a8885a308d3ull;
+    for (size_t c = 0; c < sizeof classes / sizeof classes[0]; c++) {
+        span *s = heap_alloc_span(size_classes[classes[c]].npages, make_spanclass(classes[c], 1));
+        REQUIRE(s != NULL);
+        size_t n = s->nelems, words = (n + 63) / 64;
+        unsigned char *base = (unsigned char *)s->start;
+        for (int round = 0; round < 200; round++) {
+            memset(base, 0xa5, n * s->elemsize);
+            unsigned density = (unsigned)(round % 5); /* 0: all free .. 4: mostly allocated */
+            for (size_t w = 0; w < words; w++) {
+                uint64_t r = 0;
+                for (unsigned k = 0; k < density; k++) {
+                    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                    r |= seed >> 7 ^ seed << 11;
+                }
+                if (round % 7 == 0)
+                    r = w % 2 ? ~0ull : 0; /* long runs that cross words */
+                s->alloc_bits[w] = r;
+            }
+            for (size_t i = n; i < words * 64; i++) /* the invariant: bits past nelems set */
+                s->alloc_bits[i / 64] |= 1ull << (i % 64);
+            size_t from = (size_t)(seed >> 33) % (n + 1);
+            s->freeindex = (uint16_t)from;
+            s->needzero = 1;
+            span_zero_free(s);
+            EXPECT_EQ(s->needzero, 0);
+            for (size_t i = 0; i < n; i++) {
+                bool cleared = i >= from && !((s->alloc_bits[i / 64] >> (i % 64)) & 1);
+                const unsigned char *o = base + i * s->elemsize;
+                for (size_t b = 0; b < s->elemsize; b++)
+                    if (o[b] != (cleared ? 0 : 0xa5)) {
+                        T_FAIL("class %u round %d slot %zu byte %zu: %#x", classes[c], round, i, b, o[b]);
+                        goto next_class;
+                    }
+            }
+        }
+    next_class:
+        memset(s->alloc_bits, 0, words * sizeof(uint64_t));
+        s->freeindex = 0;
+        span_refill_alloc_cache(s, 0);
+        heap_free_span(s);
+    }
 }
 
 static void test_small_span_counts(void)
@@ -141,6 +193,7 @@ int main(void)
     REQUIRE(tc_init(&(tc_options){.gc_percent = -1}) == 0); /* the allocator alone */
     RUN(test_walk_fresh_and_patterned);
     RUN(test_walk_stops_at_nelems);
+    RUN(test_zero_free_runs);
     RUN(test_small_span_counts);
     RUN(test_lookup_and_type_ids);
     RUN(test_verify_catches_bad_counts);
