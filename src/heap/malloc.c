@@ -121,10 +121,9 @@ static NOINLINE void *malloc_small_slow(mcache *c, spanclass_t sc, uint16_t type
  * used up, so one test covers "span full", "window used up" and "nothing
  * cached" (empty_span).  Every call out of here is a tail call, so the
  * common case is a leaf that saves no registers. */
-static inline __attribute__((always_inline)) void *malloc_small(size_t size, uint16_t type_id, bool noscan)
+static inline __attribute__((always_inline)) void *malloc_small_sc(spanclass_t sc, uint16_t type_id)
 {
     mcache *c = tls_mcache;
-    spanclass_t sc = make_spanclass(size_to_class(size), noscan);
     span *s = mcache_span(c, sc);
     uint64_t cache = s->alloc_cache;
     if (unlikely(cache == 0))
@@ -147,6 +146,11 @@ static inline __attribute__((always_inline)) void *malloc_small(size_t size, uin
     if (unlikely(post_flags()))
         return malloc_post(s, idx);
     return (void *)span_object_base(s, idx);
+}
+
+static inline __attribute__((always_inline)) void *malloc_small(size_t size, uint16_t type_id, bool noscan)
+{
+    return malloc_small_sc(make_spanclass(size_to_class(size), noscan), type_id);
 }
 
 static NOINLINE void *malloc_large(size_t size, const tc_type *t, bool noscan)
@@ -227,7 +231,9 @@ TC_API NOPREEMPT_TEXT void *tc_new(const tc_type *t)
 {
     type_check(t, "tc_new");
     TSAN_NOPREEMPT_ENTER();
-    void *p = malloc_inline(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
+    /* A small type carries its span class: no size-class lookup. */
+    void *p = likely(t->spanclass != 0) ? malloc_small_sc(t->spanclass, t->id)
+                                        : malloc_other(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
     TSAN_NOPREEMPT_EXIT();
     return p;
 }

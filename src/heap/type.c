@@ -24,6 +24,7 @@
 #include "../base/lock.h"
 #include "../base/throw.h"
 #include "../offheap/persistent_alloc.h"
+#include "size_class.h"
 
 static lock_t type_lock = LOCK_INIT(LOCK_RANK_TYPES);
 _Atomic(const tc_type *) *_Atomic type_table[(TYPE_MAX_ID + 1) / TYPE_BLOCK];
@@ -36,7 +37,7 @@ COLD void type_check_fail(const tc_type *t, const char *who)
         log_str(who);
         throw(": type is NULL");
     }
-    if (t->magic != TYPE_MAGIC || type_by_id(t->id) != t) {
+    if (t->magic != TYPE_MAGIC || t->self != t || type_by_id(t->id) != t) {
         log_str("tricolor: ");
         log_str(who);
         throw_addr(": not a type made by tc_type_new", t);
@@ -98,6 +99,9 @@ static const tc_type *type_register(const char *name, size_t size, const size_t 
     memcpy(nm, name, nlen);
     t->magic = TYPE_MAGIC;
     t->id = id;
+    t->self = t;
+    size_class_init();
+    t->spanclass = size <= MAX_SMALL_SIZE ? make_spanclass(size_to_class(size), n == 0 && scan == NULL) : 0;
     t->size = size;
     t->name = nm;
     t->n_ptrs = n;

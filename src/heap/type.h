@@ -22,6 +22,8 @@ typedef void (*type_scan_fn)(const void *obj, size_t size,
 struct tc_type {
     uint32_t magic;         /* TYPE_MAGIC: tells a tc_type from a stray pointer */
     uint16_t id;            /* 1..TYPE_MAX_ID, the key of type_table */
+    uint8_t spanclass;      /* of one element if it is small; 0 if it is large */
+    const struct tc_type *self; /* itself: a copy of a tc_type is no type */
     size_t size;            /* bytes of one element */
     const char *name;
     size_t n_ptrs;          /* pointer slots per element */
@@ -50,7 +52,7 @@ static inline const tc_type *type_by_id(uint16_t id)
 void type_check_fail(const tc_type *t, const char *who);
 static inline void type_check(const tc_type *t, const char *who)
 {
-    if (__builtin_expect(t == NULL || t->magic != TYPE_MAGIC || type_by_id(t->id) != t, 0))
+    if (__builtin_expect(t == NULL || t->magic != TYPE_MAGIC || t->self != t, 0))
         type_check_fail(t, who);
 }
 

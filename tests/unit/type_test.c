@@ -1,8 +1,9 @@
 /*
  * type_test.c -- types (src/heap/type.c): TC_TYPE builds the right
  * offsets, bad layouts are rejected with NULL, ids map back to types,
- * typed objects report their type, and a stray pointer used as a type
- * aborts with a message.
+ * typed objects report their type, each type's precomputed span class
+ * gives tc_new the class tc_alloc would use, and a stray pointer or a copy
+ * of a type used as a type aborts with a message.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "heap/span.h"
 #include "heap/type.h"
 #include "test.h"
 #include "tricolor.h"
@@ -103,6 +105,33 @@ static void test_typed_objects(void)
     EXPECT(tc_type_of(tc_alloc_noscan(48)) == NULL);
 }
 
+/* tc_new takes the span class from the type: the same size class as
+ * tc_alloc of that size, noscan exactly when the type has no pointers and
+ * no scan function, and large types (class 0) through the large path. */
+static void test_type_span_class(void)
+{
+    static const size_t sizes[] = {1, 8, 9, 16, 17, 48, 100, 1024, 1025, 5000, 32768, 32769, 100000};
+    static const size_t off0[] = {0};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t sz = sizes[i];
+        for (int withptr = 0; withptr < 2; withptr++) {
+            if (withptr && sz < sizeof(void *))
+                continue;
+            const tc_type *t = tc_type_new("sized", sz, withptr ? off0 : NULL, (size_t)withptr);
+            REQUIRE(t != NULL);
+            void *p = tc_new(t), *q = tc_alloc(sz);
+            REQUIRE(p != NULL && q != NULL);
+            span *sp = span_of_heap((uintptr_t)p), *sq = span_of_heap((uintptr_t)q);
+            REQUIRE(sp != NULL && sq != NULL);
+            EXPECT_EQ(tc_size(p), tc_size(q));
+            EXPECT_EQ(spanclass_sizeclass(sp->spanclass), spanclass_sizeclass(sq->spanclass));
+            EXPECT_EQ(span_is_noscan(sp), !withptr);
+            EXPECT(tc_type_of(p) == t);
+            EXPECT_EQ(t->spanclass, sz <= MAX_SMALL_SIZE ? sp->spanclass : 0);
+        }
+    }
+}
+
 static void test_stray_type_aborts(void)
 {
     fflush(stderr);
@@ -124,6 +153,19 @@ static void test_stray_type_aborts(void)
     }
     waitpid(pid, &status, 0);
     EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    /* A copy of a real type: right magic and id, but not the type. */
+    const tc_type *t = TC_TYPE(struct node, left, right);
+    REQUIRE(t != NULL);
+    pid = fork();
+    if (pid == 0) {
+        static tc_type copy;
+        memcpy(&copy, t, sizeof copy);
+        (void)!freopen("/dev/null", "w", stderr);
+        tc_new(&copy);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
 int main(void)
@@ -133,6 +175,7 @@ int main(void)
     RUN(test_rejects_bad_layouts);
     RUN(test_many_offsets);
     RUN(test_typed_objects);
+    RUN(test_type_span_class);
     RUN(test_stray_type_aborts);
     tc_shutdown();
     TEST_MAIN_END();
