@@ -183,8 +183,9 @@ static void scan_fn_mark(const void *ptr, void *ctx)
     mark_pointer((uintptr_t)ptr, ((scan_ctx *)ctx)->gw);
 }
 
-/* Inlined into the drain loop, which scans most objects. */
-static inline __attribute__((always_inline)) void scan_object(uintptr_t base, gcwork *gw)
+/* Inlined into the drain loop, which scans most objects.  Returns the
+ * bytes scanned. */
+static inline __attribute__((always_inline)) size_t scan_object(uintptr_t base, gcwork *gw)
 {
     span *s = span_of(base);
     size_t size = s->elemsize;
@@ -195,21 +196,24 @@ static inline __attribute__((always_inline)) void scan_object(uintptr_t base, gc
         scan_ctx ctx = {gw};
         t->scan((const void *)base, size, scan_fn_mark, &ctx);
     } else {
-        for (size_t off = 0; off + t->size <= size; off += t->size)
-            for (size_t i = 0; i < t->n_ptrs; i++) {
-                uintptr_t v = __atomic_load_n((uintptr_t *)(base + off + t->ptr_offsets[i]),
-                                              __ATOMIC_RELAXED);
+        /* The layout in locals: the atomic loads below would otherwise make
+         * the compiler reload it for every field. */
+        const size_t tsize = t->size, n_ptrs = t->n_ptrs, *offs = t->ptr_offsets;
+        for (uintptr_t elem = base; elem + tsize <= base + size; elem += tsize)
+            for (size_t i = 0; i < n_ptrs; i++) {
+                uintptr_t v = __atomic_load_n((uintptr_t *)(elem + offs[i]), __ATOMIC_RELAXED);
                 if (v >= 4096)
                     mark_pointer_inline(v, gw);
             }
     }
     gw->scan_work += size;
     gw->bytes_marked += size;
+    return size;
 }
 
 NOTSAN void mark_scan_object(uintptr_t base, gcwork *gw)
 {
-    scan_object(base, gw);
+    (void)scan_object(base, gw);
 }
 
 typedef struct slots_ctx {
@@ -268,35 +272,35 @@ void mark_flush_counters(gcwork *gw)
 
 NOTSAN int64_t mark_drain(gcwork *gw, int64_t budget)
 {
-    uintptr_t ring[PREFETCH_DEPTH];
+    /* Each turn takes one object from the buffers into the ring and scans
+     * the one it displaces, taken PREFETCH_DEPTH turns earlier.  Once the
+     * buffers are dry the ring drains (empty slots rotate through), and
+     * scanning may refill the buffers. */
+    uintptr_t ring[PREFETCH_DEPTH] = {0};
     unsigned head = 0, n = 0;
-    int64_t done = 0;
-    for (;;) {
-        /* Keep the ring full while there is work and budget. */
-        while (n < PREFETCH_DEPTH && (budget < 0 || done < budget)) {
-            uintptr_t obj = gcwork_get(gw);
-            if (obj == 0)
-                break;
+    int64_t done = 0, limit = budget < 0 ? INT64_MAX : budget;
+    while (done < limit) {
+        uintptr_t obj = gcwork_get(gw);
+        if (obj != 0) {
             __builtin_prefetch((const void *)obj);
-            ring[(head + n++) % PREFETCH_DEPTH] = obj;
-        }
-        if (n == 0 || (budget >= 0 && done >= budget))
+            n++;
+        } else if (n == 0) {
             break;
-        uintptr_t obj = ring[head];
+        }
+        uintptr_t victim = ring[head];
+        ring[head] = obj;
         head = (head + 1) % PREFETCH_DEPTH;
-        n--;
-        uint64_t before = gw->scan_work;
-        scan_object(obj, gw);
-        done += (int64_t)(gw->scan_work - before);
-        /* Others (assists, workers) find work only on the global list:
-         * share as soon as it runs dry (Go's gcWork.balance). */
-        if (workbuf_full_empty())
-            gcwork_balance(gw);
+        if (victim != 0) {
+            n--;
+            done += (int64_t)scan_object(victim, gw);
+            /* Others (assists, workers) find work only on the global list:
+             * share as soon as it runs dry (Go's gcWork.balance). */
+            if (workbuf_full_empty())
+                gcwork_balance(gw);
+        }
     }
-    while (n > 0) { /* unscanned: back to the buffers */
-        gcwork_put(gw, ring[head]);
-        head = (head + 1) % PREFETCH_DEPTH;
-        n--;
-    }
+    for (unsigned i = 0; i < PREFETCH_DEPTH; i++) /* unscanned: back to the buffers */
+        if (ring[i] != 0)
+            gcwork_put(gw, ring[i]);
     return done;
 }
