@@ -18,9 +18,10 @@
  *    arena in the index that the page allocator does not know.
  *  - Each arena has off-heap metadata (struct arena): the page -> span map,
  *    per-page bits for the collector, and the page allocator's bitmaps.
- *  - arena_index maps an address to that metadata in O(1): the arena number
- *    addr >> ARENA_SHIFT (ARENA_INDEX_BITS bits) is split into an L1 index
- *    and an L2 index.  L2 blocks are made on demand from persistent memory.
+ *  - arena_index maps an address to that metadata in O(1): it is indexed
+ *    by the arena number addr >> ARENA_SHIFT (ARENA_INDEX_BITS bits) and
+ *    lives in the library's zero-filled data (32 MiB of address space;
+ *    only pages with entries in use are touched).
  *  - all_arenas lists every arena.  It grows by doubling into persistent
  *    memory and the old array is never freed, so a reader can copy its
  *    pointer and length under the heap lock and iterate after dropping it
@@ -41,7 +42,7 @@
 #include "../offheap/persistent_alloc.h"
 #include "../sys/sys.h"
 
-_Atomic(arena_l2 *) arena_index[(size_t)1 << ARENA_L1_BITS];
+_Atomic(arena *) arena_index[(size_t)1 << ARENA_INDEX_BITS];
 
 /* Under the heap lock: the next reservation is tried at hint_up, then at
  * hint_down - size (0: no such hint). */
@@ -129,19 +130,9 @@ static int arena_register(uintptr_t base)
     if (a == NULL)
         return -1;
     a->base = base;
-    uintptr_t ai = base >> ARENA_SHIFT;
-    _Atomic(arena_l2 *) *l1 = &arena_index[ai >> ARENA_L2_BITS];
-    arena_l2 *l2 = atomic_load_explicit(l1, memory_order_relaxed);
-    if (l2 == NULL) {
-        l2 = persistent_alloc(sizeof *l2, 64, MEMSTAT_GC);
-        if (l2 == NULL)
-            return -1;
-        atomic_store_explicit(l1, l2, memory_order_release);
-    }
     if (arena_list_append(a) != 0)
         return -1;
-    atomic_store_explicit(&l2->arenas[ai & (((uintptr_t)1 << ARENA_L2_BITS) - 1)], a,
-                          memory_order_release);
+    atomic_store_explicit(&arena_index[base >> ARENA_SHIFT], a, memory_order_release);
     return 0;
 }
 
@@ -181,10 +172,13 @@ arena *const *arena_list(size_t *n)
 
 void arena_free_all(void)
 {
-    for (size_t i = 0; i < all_arenas_len; i++)
+    for (size_t i = 0; i < all_arenas_len; i++) {
+        /* Only the entries in use: clearing the whole index would touch
+         * all 32 MiB of it. */
+        atomic_store_explicit(&arena_index[all_arenas[i]->base >> ARENA_SHIFT], NULL,
+                              memory_order_relaxed);
         sys_free((void *)all_arenas[i]->base, ARENA_SIZE, MEMSTAT_HEAP);
-    for (size_t i = 0; i < ((size_t)1 << ARENA_L1_BITS); i++)
-        atomic_store_explicit(&arena_index[i], NULL, memory_order_relaxed);
+    }
     all_arenas = NULL;
     all_arenas_len = all_arenas_cap = 0;
     hint_up = ARENA_HINT_START;

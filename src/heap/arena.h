@@ -17,8 +17,6 @@
 #define PAGES_PER_ARENA (ARENA_SIZE >> PAGE_SHIFT)       /* 8192 */
 #define CHUNKS_PER_ARENA (ARENA_SIZE >> CHUNK_SHIFT)     /* 16 */
 #define ARENA_INDEX_BITS (HEAP_ADDR_BITS - ARENA_SHIFT)  /* 22 */
-#define ARENA_L1_BITS 11
-#define ARENA_L2_BITS (ARENA_INDEX_BITS - ARENA_L1_BITS)
 #define ARENA_HINT_START ((uintptr_t)0x00c000000000)     /* Go's first heap hint */
 
 struct span;
@@ -36,27 +34,20 @@ typedef struct arena {
     uintptr_t base; /* constant */
 } arena;
 
-typedef struct arena_l2 {
-    _Atomic(arena *) arenas[(size_t)1 << ARENA_L2_BITS];
-} arena_l2;
+/* The arena index: one entry per possible arena of the 48-bit address
+ * space (Go's single-level index on amd64), 32 MiB of zero-filled virtual
+ * memory of which only the pages holding entries of arenas in use are
+ * ever touched.  Entries only go from NULL to non-NULL, under the heap
+ * lock, published with release stores; lookups are lock-free. */
+extern _Atomic(arena *) arena_index[(size_t)1 << ARENA_INDEX_BITS];
 
-/* The arena index: two levels over the 48-bit address space.  Entries only
- * go from NULL to non-NULL, under the heap lock, published with release
- * stores; lookups are lock-free. */
-extern _Atomic(arena_l2 *) arena_index[(size_t)1 << ARENA_L1_BITS];
-
-/* The arena holding addr, or NULL if addr is not in the heap.  O(1): two
- * dependent loads. */
+/* The arena holding addr, or NULL if addr is not in the heap.  O(1): one
+ * load. */
 static inline arena *arena_of(uintptr_t addr)
 {
     if (addr >> HEAP_ADDR_BITS)
         return NULL;
-    uintptr_t ai = addr >> ARENA_SHIFT;
-    arena_l2 *l2 = atomic_load_explicit(&arena_index[ai >> ARENA_L2_BITS], memory_order_acquire);
-    if (l2 == NULL)
-        return NULL;
-    return atomic_load_explicit(&l2->arenas[ai & (((uintptr_t)1 << ARENA_L2_BITS) - 1)],
-                                memory_order_acquire);
+    return atomic_load_explicit(&arena_index[addr >> ARENA_SHIFT], memory_order_acquire);
 }
 
 static inline size_t arena_page_index(uintptr_t addr)
