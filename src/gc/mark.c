@@ -41,12 +41,13 @@ _Atomic uint64_t mark_bytes_marked, mark_scan_work;
 static inline __attribute__((always_inline)) bool mark_in_span(span *s, uintptr_t p, gcwork *gw)
 {
     size_t idx = span_is_large(s) ? 0 : span_object_index(s, p);
-    if (span_is_marked(s, idx))
+    uint64_t *w = &s->mark_bits[idx / 64], bit = (uint64_t)1 << (idx % 64);
+    if (__atomic_load_n(w, __ATOMIC_RELAXED) & bit)
         return true; /* the common case for barrier values: nothing to do */
     if (!span_slot_allocated(s, idx))
         return false;
-    if (!span_mark(s, idx))
-        return true;
+    if (__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit)
+        return true; /* another marker set it meanwhile */
     if (span_is_noscan(s))
         gw->bytes_marked += s->elemsize;
     else
@@ -88,13 +89,7 @@ bool mark_pointer(uintptr_t p, gcwork *gw)
  * a safepoint inside it, and while the collector marks no span is swept or
  * freed, and a span's range, divisor and mark bits do not change.
  */
-typedef struct span_memo {
-    uintptr_t lo, len;       /* [lo, lo + len): the span's object range */
-    const uint64_t *bits;    /* its mark bits */
-    uintptr_t divmul;        /* 0 for a large span: one object */
-} span_memo;
-
-#define MEMO_TABLE_SLOTS 32
+#define MEMO_TABLE_SLOTS GCWORK_MEMO_SLOTS /* the table lives in the gcwork */
 #define MEMO_MIN_VALUES 32   /* fewer values are shaded one by one */
 
 static const uint64_t all_marked[1] = {~(uint64_t)0};
@@ -145,7 +140,7 @@ void mark_pointers(void *const *ptrs, size_t n, gcwork *gw)
             mark_pointer_inline((uintptr_t)ptrs[i], gw);
         return;
     }
-    span_memo table[MEMO_TABLE_SLOTS];
+    span_memo *table = gw->memo_table;
     for (size_t i = 0; i < MEMO_TABLE_SLOTS; i++)
         table[i] = (span_memo){0, 0, all_marked, 0};
     span_memo m0 = table[0], m1 = table[0];

@@ -22,11 +22,24 @@ typedef struct workbuf {
     uintptr_t obj[WORKBUF_OBJS];
 } workbuf;
 
+/* What the batch marking of a barrier buffer (mark.c, mark_pointers)
+ * remembers of a span: its object range, divisor and mark bits. */
+typedef struct span_memo {
+    uintptr_t lo, len;       /* [lo, lo + len): the span's object range */
+    const uint64_t *bits;    /* its mark bits */
+    uintptr_t divmul;        /* 0 for a large span: one object */
+} span_memo;
+#define GCWORK_MEMO_SLOTS 32
+
 /* A marker's local work: two buffers used as one stack, with one buffer
  * of hysteresis before the global lists are touched (Go's wbuf1/wbuf2).
  * Owned by one thread (a mutator's context or a mark worker). */
 typedef struct gcwork {
     workbuf *w1, *w2;               /* NULL until first use */
+    /* mark_pointers' table of span memos, valid during one call only: kept
+     * here rather than in its 1 KiB stack frame (a barrier slow path may
+     * run deep in a program's recursion). */
+    span_memo memo_table[GCWORK_MEMO_SLOTS];
     uint64_t bytes_marked;          /* bytes of objects this worker blackened, not yet flushed */
     uint64_t scan_work;             /* bytes scanned, not yet flushed */
     bool flushed_work;              /* put a non-empty buffer on the full list since last asked */

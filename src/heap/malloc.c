@@ -133,8 +133,7 @@ static inline __attribute__((always_inline)) void *malloc_small_sc(spanclass_t s
     s->alloc_cache = (cache >> bit) >> 1;
     s->freeindex = (uint16_t)(idx + 1);
     span_count_alloc(s);
-    if (unlikely(s->needzero))
-        return malloc_small_finish(c, s, idx, type_id);
+    DCHECK(!s->needzero); /* cleared when the span entered the cache (mcache_refill) */
     if (unlikely(atomic_load_explicit(&s->types_mixed, memory_order_relaxed)))
         s->type_ids[idx] = type_id;
     else if (unlikely(type_id != atomic_load_explicit(&s->sole_type_id, memory_order_relaxed)))

@@ -45,7 +45,7 @@ typedef struct span {
      * cache holds it, or the holder of its mcentral's lock. */
     uint16_t freeindex;     /* slots below are allocated; == nelems: full */
     uint64_t alloc_cache;   /* ~alloc_bits from freeindex: bit 0 = slot freeindex; 1 = free */
-    uint8_t needzero;       /* 1: free slots may hold garbage and must be zeroed */
+    uint8_t needzero;       /* 1: free slots may hold garbage and must be zeroed; 0 while cached */
 
     /* Read by other threads without the owner's cooperation: */
     _Atomic uint16_t alloc_count;        /* slots allocated; owner writes, relaxed */
