@@ -41,12 +41,11 @@ _Atomic uint64_t mark_bytes_marked, mark_scan_work;
 static inline __attribute__((always_inline)) bool mark_in_span(span *s, uintptr_t p, gcwork *gw)
 {
     size_t idx = span_is_large(s) ? 0 : span_object_index(s, p);
-    uint64_t *w = &s->mark_bits[idx / 64], bit = (uint64_t)1 << (idx % 64);
-    if (__atomic_load_n(w, __ATOMIC_RELAXED) & bit)
+    if (span_is_marked(s, idx))
         return true; /* the common case for barrier values: nothing to do */
     if (!span_slot_allocated(s, idx))
         return false;
-    if (__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit)
+    if (!span_mark_unchecked(s, idx))
         return true; /* another marker set it meanwhile */
     if (span_is_noscan(s))
         gw->bytes_marked += s->elemsize;

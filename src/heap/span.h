@@ -169,6 +169,14 @@ static inline bool span_is_marked(const span *s, size_t idx)
     return (w >> (idx % 64)) & 1;
 }
 
+/* Sets slot idx's mark bit; true if this call set it.  For a caller that
+ * has just seen the bit clear: the atomic OR alone (lock bts). */
+static inline bool span_mark_unchecked(span *s, size_t idx)
+{
+    uint64_t bit = (uint64_t)1 << (idx % 64);
+    return (__atomic_fetch_or(&s->mark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) == 0;
+}
+
 /* Sets slot idx's mark bit; true if this call set it. */
 static inline bool span_mark(span *s, size_t idx)
 {
