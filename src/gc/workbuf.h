@@ -36,13 +36,14 @@ typedef struct span_memo {
  * Owned by one thread (a mutator's context or a mark worker). */
 typedef struct gcwork {
     workbuf *w1, *w2;               /* NULL until first use */
-    /* mark_pointers' table of span memos, valid during one call only: kept
-     * here rather than in its 1 KiB stack frame (a barrier slow path may
-     * run deep in a program's recursion). */
-    span_memo memo_table[GCWORK_MEMO_SLOTS];
     uint64_t bytes_marked;          /* bytes of objects this worker blackened, not yet flushed */
     uint64_t scan_work;             /* bytes scanned, not yet flushed */
     bool flushed_work;              /* put a non-empty buffer on the full list since last asked */
+    /* mark_pointers' table of span memos, valid during one call only: kept
+     * here rather than in its 1 KiB stack frame (a barrier slow path may
+     * run deep in a program's recursion), after the fields every marker
+     * touches. */
+    span_memo memo_table[GCWORK_MEMO_SLOTS];
 } gcwork;
 
 int  workbuf_init(void);            /* tc_init: one chunk made up front; TC_ENOMEM */
