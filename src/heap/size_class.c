@@ -4,6 +4,8 @@
  */
 #include "size_class.h"
 
+#include <pthread.h>
+
 #include "../base/throw.h"
 
 /* Go's classes: bytes per object and pages per span (facts from Go's
@@ -27,7 +29,7 @@ size_class_info size_classes[NUM_SIZE_CLASSES];
 uint8_t size_to_class8[SMALL_SIZE_MAX / SMALL_SIZE_DIV + 1];
 uint8_t size_to_class128[(MAX_SMALL_SIZE - SMALL_SIZE_MAX) / LARGE_SIZE_DIV + 1];
 
-void size_class_init(void)
+static void size_class_fill(void)
 {
     for (unsigned c = 1; c < NUM_SIZE_CLASSES; c++) {
         size_class_info *ci = &size_classes[c];
@@ -52,4 +54,13 @@ void size_class_init(void)
             c++;
         size_to_class128[i] = (uint8_t)c;
     }
+}
+
+/* Once per process: tc_type_new calls it too (a type records its span
+ * class), and may run while other threads read the tables. */
+static pthread_once_t size_class_once = PTHREAD_ONCE_INIT;
+
+void size_class_init(void)
+{
+    pthread_once(&size_class_once, size_class_fill);
 }

@@ -47,7 +47,7 @@ extern size_class_info size_classes[NUM_SIZE_CLASSES];
 extern uint8_t size_to_class8[SMALL_SIZE_MAX / SMALL_SIZE_DIV + 1];
 extern uint8_t size_to_class128[(MAX_SMALL_SIZE - SMALL_SIZE_MAX) / LARGE_SIZE_DIV + 1];
 
-void size_class_init(void); /* fills the tables; idempotent */
+void size_class_init(void); /* fills the tables, once per process; any thread, any time */
 
 /* The size class for a small request, 1 <= size <= MAX_SMALL_SIZE. */
 static inline unsigned size_to_class(size_t size)
