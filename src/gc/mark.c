@@ -88,7 +88,6 @@ bool mark_pointer(uintptr_t p, gcwork *gw)
  * a safepoint inside it, and while the collector marks no span is swept or
  * freed, and a span's range, divisor and mark bits do not change.
  */
-#define MEMO_TABLE_SLOTS GCWORK_MEMO_SLOTS /* the table lives in the gcwork */
 #define MEMO_MIN_VALUES 32   /* fewer values are shaded one by one */
 
 static const uint64_t all_marked[1] = {~(uint64_t)0};
@@ -126,7 +125,7 @@ static inline __attribute__((always_inline)) void memo_shade(span_memo *m, span_
 {
     if (memo_marked(m, p))
         return;
-    span_memo *slot = &table[(p >> PAGE_SHIFT) % MEMO_TABLE_SLOTS];
+    span_memo *slot = &table[(p >> PAGE_SHIFT) % GCWORK_MEMO_SLOTS];
     if (!memo_marked(slot, p))
         memo_resolve(p, gw, slot);
     *m = *slot;
@@ -140,7 +139,7 @@ void mark_pointers(void *const *ptrs, size_t n, gcwork *gw)
         return;
     }
     span_memo *table = gw->memo_table;
-    for (size_t i = 0; i < MEMO_TABLE_SLOTS; i++)
+    for (size_t i = 0; i < GCWORK_MEMO_SLOTS; i++)
         table[i] = (span_memo){0, 0, all_marked, 0};
     span_memo m0 = table[0], m1 = table[0];
     void *const *p = ptrs, *const *pairs_end = ptrs + (n & ~(size_t)1);

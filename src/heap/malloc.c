@@ -232,7 +232,7 @@ TC_API NOPREEMPT_TEXT void *tc_new(const tc_type *t)
     TSAN_NOPREEMPT_ENTER();
     /* A small type carries its span class: no size-class lookup. */
     void *p = likely(t->spanclass != 0) ? malloc_small_sc(t->spanclass, t->id)
-                                        : malloc_other(t->size, t, t->n_ptrs == 0 && t->scan == NULL);
+                                        : malloc_other(t->size, t, type_is_noscan(t));
     TSAN_NOPREEMPT_EXIT();
     return p;
 }
@@ -243,7 +243,7 @@ TC_API NOPREEMPT_TEXT void *tc_new_array(const tc_type *t, size_t n)
     if (n != 0 && t->size > SIZE_MAX / n)
         return NULL;
     TSAN_NOPREEMPT_ENTER();
-    void *p = malloc_inline(t->size * n, t, t->n_ptrs == 0 && t->scan == NULL);
+    void *p = malloc_inline(t->size * n, t, type_is_noscan(t));
     TSAN_NOPREEMPT_EXIT();
     return p;
 }

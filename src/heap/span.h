@@ -177,14 +177,11 @@ static inline bool span_mark_unchecked(span *s, size_t idx)
     return (__atomic_fetch_or(&s->mark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) == 0;
 }
 
-/* Sets slot idx's mark bit; true if this call set it. */
+/* Sets slot idx's mark bit; true if this call set it.  A plain load first
+ * spares the atomic when the bit is already set. */
 static inline bool span_mark(span *s, size_t idx)
 {
-    uint64_t bit = (uint64_t)1 << (idx % 64);
-    uint64_t *w = &s->mark_bits[idx / 64];
-    if (__atomic_load_n(w, __ATOMIC_RELAXED) & bit)
-        return false;
-    return (__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit) == 0;
+    return !span_is_marked(s, idx) && span_mark_unchecked(s, idx);
 }
 
 /* Sets up a fresh record for [base, base + npages pages) with class sc:

@@ -100,13 +100,13 @@ static const tc_type *type_register(const char *name, size_t size, const size_t 
     t->magic = TYPE_MAGIC;
     t->id = id;
     t->self = t;
-    size_class_init();
-    t->spanclass = size <= MAX_SMALL_SIZE ? make_spanclass(size_to_class(size), n == 0 && scan == NULL) : 0;
     t->size = size;
     t->name = nm;
     t->n_ptrs = n;
     t->ptr_offsets = o;
     t->scan = scan;
+    size_class_init();
+    t->spanclass = size <= MAX_SMALL_SIZE ? make_spanclass(size_to_class(size), type_is_noscan(t)) : 0;
     next_type_id++;
     atomic_store_explicit(&block[id % TYPE_BLOCK], t, memory_order_release);
 out:

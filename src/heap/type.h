@@ -6,6 +6,7 @@
 #define TC_HEAP_TYPE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,13 @@ static inline const tc_type *type_by_id(uint16_t id)
     if (block == NULL)
         return NULL;
     return atomic_load_explicit(&block[id % TYPE_BLOCK], memory_order_acquire);
+}
+
+/* Whether objects of type t hold no pointers the collector must find: they
+ * go to noscan spans. */
+static inline bool type_is_noscan(const tc_type *t)
+{
+    return t->n_ptrs == 0 && t->scan == NULL;
 }
 
 /* Aborts with a message if t is not a type made by tc_type_new(_scan).
